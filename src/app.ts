@@ -1,0 +1,99 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { apiKeyAuth } from './http/hooks/api-key-auth.js';
+import { requestContext } from './http/hooks/request-context.js';
+import { generateRequestId } from './http/hooks/request-id.js';
+import { securityHeaders } from './http/hooks/security-headers.js';
+import { chatCompletionRoutes } from './http/routes/chat-completions.js';
+import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
+import { modelRoutes } from './http/routes/models.js';
+import type { ChatProvider } from './providers/provider.js';
+
+/** Everything the app is built from. Only `providers` is required; the rest has safe defaults. */
+export interface AppDeps {
+  readonly providers: ReadonlyMap<string, ChatProvider>;
+  /** Serves the unprefixed `/v1/...` routes; defaults to 'ollama', else the first provider. */
+  readonly defaultProvider?: string;
+  /** Allowed client keys. With none (and auth not disabled) every request but health is refused. */
+  readonly apiKeys?: readonly string[];
+  /** Development mode only: turns auth off. */
+  readonly authDisabled?: boolean;
+  /** Exact origins allowed by CORS; empty (the default) sends no CORS headers at all. */
+  readonly corsAllowedOrigins?: readonly string[];
+  readonly securityHeaders?: boolean;
+  readonly bodyLimitBytes?: number;
+  readonly logger?: FastifyBaseLogger;
+  readonly readiness?: { readonly timeoutMs: number; readonly cacheMs: number };
+  readonly now?: () => number;
+}
+
+/** Builds the gateway from injected dependencies. Reads no environment and opens no port. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const bodyLimit = deps.bodyLimitBytes ?? 10 * 1024 * 1024;
+  const defaultId = deps.defaultProvider ?? (deps.providers.has('ollama') ? 'ollama' : undefined);
+  const defaultProvider =
+    defaultId === undefined ? deps.providers.values().next().value : deps.providers.get(defaultId);
+  if (defaultProvider === undefined) {
+    throw new Error(`The default provider '${defaultId ?? '(none)'}' is not configured.`);
+  }
+
+  const logger: FastifyBaseLogger = deps.logger ?? pino({ level: 'silent' });
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: true,
+    genReqId: generateRequestId,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    bodyLimit,
+    return503OnClosing: true,
+    // Server limits stated, not inherited: slow headers are cut; an idle socket that waits on a
+    // long generation is not (upstream timeouts govern that).
+    http: { headersTimeout: 30_000, maxHeaderSize: 16 * 1024 },
+    connectionTimeout: 0,
+    requestTimeout: 120_000,
+    keepAliveTimeout: 72_000,
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    ajv: {
+      // Reject wrong types instead of coercing them, and never strip unknown fields.
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false },
+    },
+  });
+
+  app.decorateRequest('gateway', undefined as never);
+  app.addHook('onRequest', requestContext());
+  if (deps.securityHeaders ?? true) app.addHook('onRequest', securityHeaders());
+  const origins = deps.corsAllowedOrigins ?? [];
+  if (origins.length > 0) {
+    // Exact-match allowlist; preflights are answered here, before auth.
+    await app.register(cors, {
+      origin: [...origins],
+      credentials: false,
+      exposedHeaders: ['x-request-id', 'retry-after'],
+      maxAge: 600,
+    });
+  }
+  app.addHook(
+    'onRequest',
+    apiKeyAuth({
+      apiKeys: deps.apiKeys ?? [],
+      disabled: deps.authDisabled ?? false,
+      publicPaths: HEALTH_PATHS,
+    }),
+  );
+
+  app.setErrorHandler(errorHandler(bodyLimit));
+  app.setNotFoundHandler(notFoundHandler);
+
+  const routeOptions = { providers: deps.providers, defaultProvider };
+  healthRoutes(app, {
+    ...routeOptions,
+    timeoutMs: deps.readiness?.timeoutMs ?? 2_000,
+    cacheMs: deps.readiness?.cacheMs ?? 5_000,
+    now: deps.now ?? Date.now,
+  });
+  chatCompletionRoutes(app, routeOptions);
+  modelRoutes(app, routeOptions);
+  return app;
+}

@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isLoopback, loadSettings } from './settings.js';
+
+const base = { ALLOWED_API_KEYS: 'key-one-1234,key-two-5678' };
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadSettings', () => {
+  it('applies documented defaults', () => {
+    const settings = loadSettings(base);
+    expect(settings).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      developmentMode: false,
+      apiKeys: ['key-one-1234', 'key-two-5678'],
+      defaultProvider: 'ollama',
+      bodyLimitBytes: 10 * 1024 * 1024,
+      logLevel: 'info',
+      securityHeaders: true,
+      corsAllowedOrigins: [],
+      upstream: { connectTimeoutMs: 10_000, firstByteTimeoutMs: 120_000, idleTimeoutMs: 60_000 },
+      ollama: { baseUrl: 'http://localhost:11434' },
+    });
+    expect(settings.cerebras).toBeUndefined();
+  });
+
+  it('returns a deeply frozen object', () => {
+    const settings = loadSettings(base);
+    expect(Object.isFrozen(settings)).toBe(true);
+    expect(Object.isFrozen(settings.upstream)).toBe(true);
+    expect(Object.isFrozen(settings.apiKeys)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    const settings = loadSettings({
+      ...base,
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      DEFAULT_PROVIDER: 'cerebras',
+      CEREBRAS_API_KEY: 'csk-test',
+      CEREBRAS_BASE_URL: 'http://127.0.0.1:1234/v1/',
+      OLLAMA_HOST: 'http://gpu-box:11434',
+      BODY_LIMIT_BYTES: '2048',
+      LOG_LEVEL: 'DEBUG',
+      ENABLE_SECURITY_HEADERS: 'false',
+      CORS_ALLOWED_ORIGINS: 'https://a.example.com, http://localhost:3000',
+      UPSTREAM_CONNECT_TIMEOUT_MS: '100',
+      UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '200',
+      UPSTREAM_IDLE_TIMEOUT_MS: '300',
+      READINESS_TIMEOUT_MS: '50',
+      READINESS_CACHE_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+    });
+    expect(settings).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      defaultProvider: 'cerebras',
+      cerebras: { apiKey: 'csk-test', baseUrl: 'http://127.0.0.1:1234/v1' },
+      ollama: { baseUrl: 'http://gpu-box:11434' },
+      bodyLimitBytes: 2048,
+      logLevel: 'debug',
+      securityHeaders: false,
+      corsAllowedOrigins: ['https://a.example.com', 'http://localhost:3000'],
+      upstream: { connectTimeoutMs: 100, firstByteTimeoutMs: 200, idleTimeoutMs: 300 },
+      readinessTimeoutMs: 50,
+      readinessCacheMs: 0,
+      shutdownTimeoutMs: 1000,
+    });
+  });
+
+  it('refuses to start without keys, naming ALLOWED_API_KEYS', () => {
+    expect(() => loadSettings({})).toThrow(/ALLOWED_API_KEYS/);
+  });
+
+  it('allows no keys in development mode on loopback only', () => {
+    expect(loadSettings({ DEVELOPMENT_MODE: 'true' }).apiKeys).toEqual([]);
+    expect(loadSettings({ DEVELOPMENT_MODE: 'true', HOST: 'localhost' }).developmentMode).toBe(
+      true,
+    );
+    expect(problemsOf({ DEVELOPMENT_MODE: 'true', HOST: '0.0.0.0' }).join()).toMatch(
+      /DEVELOPMENT_MODE.*loopback/,
+    );
+  });
+
+  it('lists every bad variable in one error', () => {
+    const problems = problemsOf({
+      ALLOWED_API_KEYS: 'short',
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      ENABLE_SECURITY_HEADERS: 'maybe',
+      OLLAMA_HOST: 'ftp://x',
+      CEREBRAS_BASE_URL: 'https://user:pass@api.example.com',
+      CORS_ALLOWED_ORIGINS: 'https://ok.example.com,*,https://a.example.com/path',
+      DEFAULT_PROVIDER: 'openai',
+      UPSTREAM_IDLE_TIMEOUT_MS: '-1',
+    });
+    const text = problems.join('\n');
+    for (const name of [
+      'ALLOWED_API_KEYS',
+      'PORT',
+      'LOG_LEVEL',
+      'ENABLE_SECURITY_HEADERS',
+      'OLLAMA_HOST',
+      'CEREBRAS_BASE_URL',
+      'CORS_ALLOWED_ORIGINS',
+      'DEFAULT_PROVIDER',
+      'UPSTREAM_IDLE_TIMEOUT_MS',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(problems.filter((problem) => problem.includes('CORS'))).toHaveLength(2);
+    expect(text).not.toContain('pass@');
+  });
+
+  it('needs a Cerebras key to make Cerebras the default', () => {
+    expect(problemsOf({ ...base, DEFAULT_PROVIDER: 'cerebras' }).join()).toMatch(
+      /CEREBRAS_API_KEY/,
+    );
+  });
+
+  it('treats blank variables as unset', () => {
+    expect(loadSettings({ ...base, PORT: '  ', CEREBRAS_API_KEY: '' }).port).toBe(8080);
+  });
+});
+
+describe('isLoopback', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['localhost', true],
+    ['::1', true],
+    ['0.0.0.0', false],
+    ['192.168.1.2', false],
+    ['::', false],
+  ])('%s → %s', (host, expected) => {
+    expect(isLoopback(host)).toBe(expected);
+  });
+});

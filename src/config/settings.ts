@@ -1,0 +1,211 @@
+/**
+ * The one place that turns environment variables into typed, validated, frozen settings. Every bad
+ * variable is collected and reported together in one ConfigError.
+ */
+
+export type ProviderId = 'ollama' | 'cerebras';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface UpstreamTimeoutSettings {
+  readonly connectTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface OllamaSettings {
+  readonly baseUrl: string;
+}
+
+export interface CerebrasSettings {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+}
+
+export interface Settings {
+  readonly host: string;
+  readonly port: number;
+  readonly developmentMode: boolean;
+  /** Empty only in development mode, where auth is off. */
+  readonly apiKeys: readonly string[];
+  readonly defaultProvider: ProviderId;
+  readonly bodyLimitBytes: number;
+  readonly logLevel: LogLevel;
+  readonly securityHeaders: boolean;
+  readonly corsAllowedOrigins: readonly string[];
+  readonly upstream: UpstreamTimeoutSettings;
+  readonly readinessTimeoutMs: number;
+  readonly readinessCacheMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly ollama: OllamaSettings;
+  /** Absent when CEREBRAS_API_KEY is not set: the provider is then not configured. */
+  readonly cerebras?: CerebrasSettings;
+}
+
+/** Thrown by {@link loadSettings}; its message lists every problem, one per line. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+const PROVIDERS: readonly ProviderId[] = ['ollama', 'cerebras'];
+
+/** Parses and validates the environment; throws ConfigError naming every bad variable. */
+export function loadSettings(env: Environment): Settings {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = read(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const url = (name: string, fallback: string): string => {
+    const raw = read(name) ?? fallback;
+    try {
+      const parsed = new URL(raw);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol');
+      if (parsed.username !== '' || parsed.password !== '') {
+        problems.push(`${name} must not contain credentials; use the matching API key variable`);
+      }
+      return raw.replace(/\/+$/, '');
+    } catch {
+      problems.push(`${name} must be an http(s) URL`);
+      return fallback;
+    }
+  };
+
+  const list = (name: string): string[] =>
+    (read(name) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+
+  const host = read('HOST') ?? '127.0.0.1';
+  const port = integer('PORT', 8080, 0, 65_535);
+  const developmentMode = boolean('DEVELOPMENT_MODE', false);
+  const apiKeys = list('ALLOWED_API_KEYS');
+  if (apiKeys.length === 0 && !developmentMode) {
+    problems.push(
+      'ALLOWED_API_KEYS is required: set one or more comma-separated client keys (or DEVELOPMENT_MODE=true on a loopback HOST to run without auth)',
+    );
+  }
+  if (developmentMode && !isLoopback(host)) {
+    problems.push(
+      `DEVELOPMENT_MODE=true is only allowed with a loopback HOST (got "${host}"); it disables auth`,
+    );
+  }
+  for (const key of apiKeys) {
+    if (key.length < 8 || /\s/.test(key)) {
+      problems.push('ALLOWED_API_KEYS entries must be at least 8 characters without spaces');
+      break;
+    }
+  }
+
+  const logLevel = (read('LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  const corsAllowedOrigins = list('CORS_ALLOWED_ORIGINS');
+  for (const origin of corsAllowedOrigins) {
+    if (!isExactOrigin(origin)) {
+      problems.push(
+        `CORS_ALLOWED_ORIGINS entries must be exact origins like https://app.example.com (got "${origin}")`,
+      );
+    }
+  }
+
+  const cerebrasKey = read('CEREBRAS_API_KEY');
+  const cerebrasUrl = url('CEREBRAS_BASE_URL', 'https://api.cerebras.ai/v1');
+  const defaultProvider = (read('DEFAULT_PROVIDER') ?? 'ollama').toLowerCase() as ProviderId;
+  if (!PROVIDERS.includes(defaultProvider)) {
+    problems.push(`DEFAULT_PROVIDER must be one of ${PROVIDERS.join(', ')}`);
+  } else if (defaultProvider === 'cerebras' && cerebrasKey === undefined) {
+    problems.push('DEFAULT_PROVIDER=cerebras needs CEREBRAS_API_KEY');
+  }
+
+  const settings: Settings = {
+    host,
+    port,
+    developmentMode,
+    apiKeys,
+    defaultProvider,
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    logLevel,
+    securityHeaders: boolean('ENABLE_SECURITY_HEADERS', true),
+    corsAllowedOrigins,
+    upstream: {
+      connectTimeoutMs: integer('UPSTREAM_CONNECT_TIMEOUT_MS', 10_000, 1, 600_000),
+      firstByteTimeoutMs: integer('UPSTREAM_FIRST_BYTE_TIMEOUT_MS', 120_000, 1, 3_600_000),
+      idleTimeoutMs: integer('UPSTREAM_IDLE_TIMEOUT_MS', 60_000, 1, 3_600_000),
+    },
+    readinessTimeoutMs: integer('READINESS_TIMEOUT_MS', 2_000, 1, 60_000),
+    readinessCacheMs: integer('READINESS_CACHE_MS', 5_000, 0, 600_000),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },
+    ...(cerebrasKey === undefined
+      ? {}
+      : { cerebras: { baseUrl: cerebrasUrl, apiKey: cerebrasKey } }),
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(settings);
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopback(host: string): boolean {
+  return (
+    host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
+  );
+}
+
+function isExactOrigin(origin: string): boolean {
+  try {
+    const parsed = new URL(origin);
+    return (
+      (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.origin === origin
+    );
+  } catch {
+    return false;
+  }
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (typeof child === 'object' && child !== null) deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,176 @@
+/**
+ * The one error hierarchy. Every failure the gateway reports is a GatewayError; only the HTTP error
+ * handler and the SSE writer put one on the wire, always through {@link toErrorBody}.
+ */
+
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'api_error';
+
+export interface GatewayErrorOptions {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly code: string;
+  readonly param?: string | null;
+  readonly cause?: unknown;
+  /** Seconds, relayed as `retry-after`. */
+  readonly retryAfter?: string;
+}
+
+/** Base class: an HTTP status, an OpenAI error `type`, a stable `code` and an optional `param`. */
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: ErrorType;
+  readonly code: string;
+  readonly param: string | null;
+  readonly retryAfter: string | undefined;
+
+  constructor(message: string, options: GatewayErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.status = options.status;
+    this.type = options.type;
+    this.code = options.code;
+    this.param = options.param ?? null;
+    this.retryAfter = options.retryAfter;
+  }
+}
+
+/** 400: the body is not JSON, or a request the upstream refused as malformed. */
+export class InvalidRequestError extends GatewayError {
+  constructor(message: string, code = 'invalid_request', param: string | null = null) {
+    super(message, { status: 400, type: 'invalid_request_error', code, param });
+  }
+}
+
+/** 400 invalid_json. */
+export class InvalidJsonError extends InvalidRequestError {
+  constructor(message = 'The request body is not valid JSON.') {
+    super(message, 'invalid_json');
+  }
+}
+
+/** 422: a schema violation; `param` names the offending field. */
+export class ValidationError extends GatewayError {
+  constructor(message: string, param: string | null) {
+    super(message, { status: 422, type: 'invalid_request_error', code: 'validation_error', param });
+  }
+}
+
+/** 401: the client's own key is missing or wrong. */
+export class AuthenticationError extends GatewayError {
+  constructor(message = 'Invalid or missing API key.') {
+    super(message, { status: 401, type: 'authentication_error', code: 'invalid_api_key' });
+  }
+}
+
+/** 404: unknown route, provider or model. */
+export class NotFoundError extends GatewayError {
+  constructor(message: string, code: 'route_not_found' | 'model_not_found', param: string | null) {
+    super(message, { status: 404, type: 'not_found_error', code, param });
+  }
+}
+
+/** 413: body over the configured limit. */
+export class RequestTooLargeError extends GatewayError {
+  constructor(limitBytes: number) {
+    super(`The request body exceeds the limit of ${limitBytes} bytes.`, {
+      status: 413,
+      type: 'invalid_request_error',
+      code: 'request_too_large',
+    });
+  }
+}
+
+/** 429 from the upstream, relayed with its retry-after. */
+export class UpstreamRateLimitedError extends GatewayError {
+  constructor(provider: string, retryAfter: string | undefined, cause?: unknown) {
+    super(`The ${provider} upstream is rate limiting requests; retry later.`, {
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'upstream_rate_limited',
+      ...(retryAfter === undefined ? {} : { retryAfter }),
+      cause,
+    });
+  }
+}
+
+/** 502: the upstream could not be reached (refused, DNS, reset before a response). */
+export class UpstreamUnreachableError extends GatewayError {
+  constructor(provider: string, cause?: unknown) {
+    super(`The ${provider} upstream could not be reached.`, {
+      status: 502,
+      type: 'api_error',
+      code: 'upstream_unreachable',
+      cause,
+    });
+  }
+}
+
+/** 502: the upstream failed (5xx, bad body, rejected our credentials, broke off a stream). */
+export class UpstreamError extends GatewayError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { status: 502, type: 'api_error', code: 'upstream_error', cause });
+  }
+}
+
+/** 504: connect, first-byte or idle timeout towards the upstream. */
+export class UpstreamTimeoutError extends GatewayError {
+  constructor(provider: string, phase: 'connect' | 'first_byte' | 'idle', cause?: unknown) {
+    const what = { connect: 'connecting', first_byte: 'waiting for a response', idle: 'streaming' };
+    super(`The ${provider} upstream timed out while ${what[phase]}.`, {
+      status: 504,
+      type: 'api_error',
+      code: 'upstream_timeout',
+      cause,
+    });
+  }
+}
+
+/** 499 (never written): the client went away; used for logs and to stop work. */
+export class ClientClosedError extends GatewayError {
+  constructor() {
+    super('The client closed the request.', {
+      status: 499,
+      type: 'invalid_request_error',
+      code: 'client_closed_request',
+    });
+  }
+}
+
+/** 500: our own bug. The message is generic; the cause goes to the log only. */
+export class InternalError extends GatewayError {
+  constructor(cause?: unknown) {
+    super('The gateway hit an internal error.', {
+      status: 500,
+      type: 'api_error',
+      code: 'internal_error',
+      cause,
+    });
+  }
+}
+
+/** The OpenAI error body. */
+export interface ErrorBody {
+  readonly error: {
+    readonly message: string;
+    readonly type: ErrorType;
+    readonly param: string | null;
+    readonly code: string;
+  };
+}
+
+/** The single place an error becomes the wire body. */
+export function toErrorBody(error: GatewayError): ErrorBody {
+  return {
+    error: { message: error.message, type: error.type, param: error.param, code: error.code },
+  };
+}
+
+/** Anything thrown → a GatewayError; unknown throwables are our bugs. */
+export function asGatewayError(error: unknown): GatewayError {
+  return error instanceof GatewayError ? error : new InternalError(error);
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  asGatewayError,
+  GatewayError,
+  InvalidJsonError,
+  InvalidRequestError,
+  NotFoundError,
+  RequestTooLargeError,
+  toErrorBody,
+  ValidationError,
+} from '../errors/gateway-error.js';
+
+interface AjvError {
+  readonly instancePath?: string;
+  readonly keyword?: string;
+  readonly message?: string;
+  readonly params?: Record<string, unknown>;
+}
+
+/** `/messages/0/role` → `messages[0].role`. */
+export function toParamPath(instancePath: string, child?: string): string {
+  const segments = instancePath.split('/').filter((segment) => segment !== '');
+  if (child !== undefined) segments.push(child);
+  let path = '';
+  for (const segment of segments) {
+    path += /^\d+$/.test(segment) ? `[${segment}]` : path === '' ? segment : `.${segment}`;
+  }
+  return path;
+}
+
+function fromValidation(validation: readonly AjvError[]): ValidationError {
+  const first = validation[0] ?? {};
+  const params = first.params ?? {};
+  const child =
+    typeof params.missingProperty === 'string'
+      ? params.missingProperty
+      : typeof params.additionalProperty === 'string'
+        ? params.additionalProperty
+        : undefined;
+  const param = toParamPath(first.instancePath ?? '', child);
+  let detail = first.message ?? 'is invalid';
+  if (Array.isArray(params.allowedValues)) detail += `: ${params.allowedValues.join(', ')}`;
+  if (first.keyword === 'required') detail = 'is required';
+  return new ValidationError(`Invalid request: '${param || 'body'}' ${detail}.`, param || null);
+}
+
+/** Maps what Fastify itself throws (parsing, limits, schema) to our hierarchy. */
+export function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (Array.isArray(error.validation)) return fromValidation(error.validation as AjvError[]);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new RequestTooLargeError(bodyLimit);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new InvalidJsonError('The request body is empty; a JSON object is required.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new InvalidJsonError();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new InvalidRequestError(
+        'Unsupported Content-Type; send application/json.',
+        'unsupported_media_type',
+      );
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new InvalidRequestError('The Content-Length does not match the body.');
+  }
+  // Any other client error Fastify detects stays a 4xx; everything else is our bug.
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return new InvalidRequestError('The request is malformed.');
+  }
+  return asGatewayError(error);
+}
+
+/**
+ * The one function that writes an error response: the OpenAI envelope, x-request-id (already set
+ * by the request hook), retry-after for 429 and WWW-Authenticate for 401.
+ */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): void {
+  request.gateway.errorCode = error.code;
+  if (error.status >= 500) {
+    request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+  }
+  if (error.status === 401) reply.header('www-authenticate', 'Bearer');
+  if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter);
+  reply.code(error.status).type('application/json; charset=utf-8').send(toErrorBody(error));
+}
+
+export function errorHandler(bodyLimit: number) {
+  return function gatewayErrorHandler(
+    error: FastifyError,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    sendError(request, reply, fromFastifyError(error, bodyLimit));
+  };
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
+  sendError(request, reply, new NotFoundError('Unknown route.', 'route_not_found', null));
+}

@@ -1,0 +1,49 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClientClosedError } from '../../errors/gateway-error.js';
+
+/**
+ * onRequest hook, first in line: creates the request's context, returns its id on the response,
+ * and on the response's `close` writes the one access-log line. A close before the response
+ * finished is a client disconnect: the upstream call is aborted at once and the line says 499.
+ */
+export function requestContext() {
+  return function requestContextHook(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: () => void,
+  ): void {
+    const context = { startTime: performance.now() };
+    request.gateway = context;
+    reply.header('x-request-id', request.id);
+    reply.raw.once('close', () => {
+      // writableEnded, not writableFinished: once we ended the response the upstream work is done,
+      // even if the last bytes never reached a client that left.
+      const finished = reply.raw.writableEnded;
+      if (!finished) {
+        request.gateway.abortController?.abort(new ClientClosedError());
+        request.gateway.errorCode ??= 'client_closed_request';
+      }
+      logAccess(request, finished ? reply.raw.statusCode : 499);
+    });
+    done();
+  };
+}
+
+function logAccess(request: FastifyRequest, status: number): void {
+  const { gateway } = request;
+  request.log.info(
+    {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status,
+      durationMs: Math.round((performance.now() - gateway.startTime) * 100) / 100,
+      keyId: gateway.principal?.keyId,
+      provider: gateway.provider,
+      model: gateway.model,
+      promptTokens: gateway.usage?.prompt_tokens,
+      completionTokens: gateway.usage?.completion_tokens,
+      errorCode: gateway.errorCode,
+    },
+    'request completed',
+  );
+}

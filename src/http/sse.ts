@@ -1,0 +1,89 @@
+import { once } from 'node:events';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { asGatewayError, toErrorBody } from '../errors/gateway-error.js';
+import type { ChatStream } from '../providers/provider.js';
+
+const DONE = 'data: [DONE]\n\n';
+
+export interface SseOptions {
+  /** `stream_options.include_usage`: send the final `choices: []` usage chunk. */
+  readonly includeUsage: boolean;
+}
+
+/**
+ * Writes a chunk stream as SSE: headers at once (security headers, request id and CORS headers
+ * already set on the reply included), one event per chunk with backpressure, `[DONE]` at a normal
+ * end. A failure after the headers becomes a `data: {"error":…}` event and the stream ends without
+ * `[DONE]`. When the client goes away the upstream iterator is closed, which aborts the upstream.
+ */
+export async function sendSse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  stream: ChatStream,
+  options: SseOptions,
+): Promise<void> {
+  const response = reply.raw;
+  reply.hijack();
+  response.writeHead(200, {
+    ...(reply.getHeaders() as OutgoingHttpHeaders),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+  });
+  response.flushHeaders();
+  const context = request.gateway;
+  try {
+    for await (const chunk of stream) {
+      if (response.destroyed) return;
+      if (chunk.usage != null && chunk.choices.length === 0) {
+        context.usage = chunk.usage;
+        if (!options.includeUsage) continue;
+      }
+      if (!response.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(response);
+    }
+    if (!response.destroyed) response.end(DONE);
+  } catch (thrown) {
+    const error = asGatewayError(thrown);
+    context.errorCode = error.code;
+    if (response.destroyed) return;
+    if (error.status >= 500) {
+      request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+    } else {
+      request.log.warn({ code: error.code }, error.message);
+    }
+    response.end(`data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+  }
+}
+
+/** Waits for the socket to take more, or for the client to leave (then writes are moot). */
+async function drained(response: ServerResponse): Promise<void> {
+  const controller = new AbortController();
+  await Promise.race([
+    once(response, 'drain', { signal: controller.signal }),
+    once(response, 'close', { signal: controller.signal }),
+  ]).catch(() => undefined);
+  controller.abort();
+}
+
+/**
+ * Waits for the stream's first chunk before any byte goes to the client, so a failure that early
+ * (an Ollama model that fails to load after a 200, an immediate error event) is still answered
+ * with a proper status and envelope rather than an in-stream error.
+ */
+export async function primeStream(stream: ChatStream): Promise<ChatStream> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return (async function* primed() {
+    try {
+      if (first.done === true) return;
+      yield first.value;
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
+        yield next.value;
+      }
+    } finally {
+      // Stopped early (client gone): close the provider's iterator so it drops the upstream.
+      await iterator.return?.();
+    }
+  })();
+}

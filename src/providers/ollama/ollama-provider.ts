@@ -1,0 +1,101 @@
+import type { OllamaSettings } from '../../config/settings.js';
+import { UpstreamError } from '../../errors/gateway-error.js';
+import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
+import { parseNdjson } from '../shared/ndjson-parser.js';
+import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
+import { readJson, upstreamStatusError } from '../shared/upstream-status.js';
+import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
+import { ollamaChunks } from './ollama-stream.js';
+import { isOllamaChatResponse, isOllamaTagsResponse } from './ollama-wire.js';
+import { toOllamaChatRequest } from './to-ollama-request.js';
+
+const PROVIDER = 'ollama';
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Ollama through its native API (`/api/chat`, `/api/tags`), translated both ways. The settings
+ * (base URL) are consumed by the upstream client; the provider itself needs none yet.
+ */
+export function createOllamaProvider(_settings: OllamaSettings, deps: ProviderDeps): ChatProvider {
+  const { upstream, now, generateId } = deps;
+  const context = { provider: PROVIDER, secrets: [] };
+
+  async function readBody(response: UpstreamResponse, ctx: CallContext): Promise<unknown> {
+    try {
+      return await readJson(response, PROVIDER, MAX_RESPONSE_BYTES);
+    } catch (error) {
+      throw toUpstreamError(PROVIDER, error, ctx.signal, 'body');
+    }
+  }
+
+  async function postChat(body: string, model: string, ctx: CallContext) {
+    const response = await upstream.request({
+      method: 'POST',
+      path: '/api/chat',
+      body,
+      signal: ctx.signal,
+      requestId: ctx.requestId,
+    });
+    if (response.status !== 200) throw await upstreamStatusError(response, { ...context, model });
+    return response;
+  }
+
+  return {
+    id: PROVIDER,
+
+    async listModels(ctx) {
+      const response = await upstream.request({
+        method: 'GET',
+        path: '/api/tags',
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+      });
+      if (response.status !== 200) throw await upstreamStatusError(response, context);
+      const body = await readBody(response, ctx);
+      if (!isOllamaTagsResponse(body)) {
+        throw new UpstreamError('The ollama upstream returned an unexpected model list.');
+      }
+      return fromOllamaTags(body);
+    },
+
+    async chat(request, ctx) {
+      // Translate first: a request Ollama cannot honour fails with a 422 before any upstream call.
+      const body = JSON.stringify(toOllamaChatRequest(request, false));
+      const response = await postChat(body, request.model, ctx);
+      const parsed = await readBody(response, ctx);
+      if (!isOllamaChatResponse(parsed)) {
+        throw new UpstreamError('The ollama upstream returned an unexpected response body.');
+      }
+      return fromOllamaChatResponse(parsed, { id: `chatcmpl-${generateId()}`, generateId, now });
+    },
+
+    async chatStream(request, ctx) {
+      const body = JSON.stringify(toOllamaChatRequest(request, true));
+      const response = await postChat(body, request.model, ctx);
+      return streamChunks(response, request.model, deps, ctx.signal);
+    },
+  };
+}
+
+async function* streamChunks(
+  response: UpstreamResponse,
+  model: string,
+  deps: ProviderDeps,
+  signal: AbortSignal,
+): ChatStream {
+  let completed = false;
+  try {
+    yield* ollamaChunks(parseNdjson(response.body, { provider: PROVIDER }), {
+      id: `chatcmpl-${deps.generateId()}`,
+      model,
+      generateId: deps.generateId,
+      now: deps.now,
+    });
+    completed = true;
+  } catch (error) {
+    throw toUpstreamError(PROVIDER, error, signal, 'body');
+  } finally {
+    // The consumer stopped early (client gone) or the stream failed: drop the upstream now.
+    if (!completed) response.body.destroy();
+  }
+}

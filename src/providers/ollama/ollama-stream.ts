@@ -1,0 +1,129 @@
+import { UpstreamError } from '../../errors/gateway-error.js';
+import { scrubSecrets } from '../../errors/scrub-secrets.js';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionChunkChoice,
+  ChunkDelta,
+  FinishReason,
+  ToolCallDelta,
+  Usage,
+} from '../../openai/chat-types.js';
+import { toFinishReason, toOpenAiToolCall, toUsage } from './from-ollama-response.js';
+import { isOllamaChatResponse, isOllamaErrorLine, type OllamaChatResponse } from './ollama-wire.js';
+
+/** Call-site options for {@link createOllamaChunkMapper} and {@link ollamaChunks}. */
+export interface OllamaChunkOptions {
+  /** The completion id shared by every chunk, e.g. `chatcmpl-…`. */
+  readonly id: string;
+  /** The model name shared by every chunk. */
+  readonly model: string;
+  /** Unix seconds shared by every chunk; defaults to `now()` when the mapper is created. */
+  readonly created?: number;
+  /** A unique suffix for each `call_…` tool-call id. */
+  readonly generateId: () => string;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+}
+
+/** Turns parsed NDJSON lines of one `/api/chat` stream into OpenAI chunks, in order. */
+export interface OllamaChunkMapper {
+  /** Chunks for one line (possibly none). Throws {@link UpstreamError} on an error or bad line. */
+  map(line: unknown): ChatCompletionChunk[];
+  /** Call when the upstream stream ended; throws {@link UpstreamError} if it was truncated. */
+  finish(): void;
+}
+
+/**
+ * Creates the stateful mapper. The first line yields a `role: 'assistant'` chunk; `content`,
+ * `thinking` and tool calls become deltas; the `done: true` line yields a chunk with an empty delta
+ * and the `finish_reason`, then, when Ollama reported counts, exactly one usage chunk
+ * (`choices: []`). An `{"error": …}` line, an unknown line, data after the end or a missing end
+ * throw {@link UpstreamError}, so a broken stream never looks finished.
+ */
+export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChunkMapper {
+  const created = options.created ?? Math.floor(options.now() / 1000);
+  let started = false;
+  let done = false;
+  // OpenAI's tool-call index counts across the whole stream. Ollama sends each call complete
+  // (arguments already parsed) and once, so every call it sends is a new index.
+  let toolCallCount = 0;
+
+  const chunk = (
+    choices: readonly ChatCompletionChunkChoice[],
+    usage?: Usage,
+  ): ChatCompletionChunk => ({
+    id: options.id,
+    object: 'chat.completion.chunk',
+    created,
+    model: options.model,
+    choices,
+    ...(usage === undefined ? {} : { usage }),
+  });
+  const deltaChunk = (delta: ChunkDelta, finishReason: FinishReason | null) =>
+    chunk([{ index: 0, delta, finish_reason: finishReason }]);
+
+  const toDelta = (line: OllamaChatResponse): ChunkDelta | undefined => {
+    const { content, thinking, tool_calls: toolCalls = [] } = line.message;
+    const toolCallDeltas = toolCalls.map((call): ToolCallDelta => {
+      const { id, type, function: fn } = toOpenAiToolCall(call, options.generateId);
+      const index = toolCallCount;
+      toolCallCount += 1;
+      return { index, id, type, function: fn };
+    });
+    const delta: ChunkDelta = {
+      ...(thinking === undefined || thinking === '' ? {} : { reasoning_content: thinking }),
+      ...(content === '' ? {} : { content }),
+      ...(toolCallDeltas.length > 0 ? { tool_calls: toolCallDeltas } : {}),
+    };
+    return Object.keys(delta).length > 0 ? delta : undefined;
+  };
+
+  return {
+    map(line) {
+      if (isOllamaErrorLine(line)) {
+        throw new UpstreamError(`The ollama upstream failed: ${scrubSecrets(line.error)}`);
+      }
+      if (!isOllamaChatResponse(line)) {
+        throw new UpstreamError('The ollama upstream sent a stream line of an unknown shape.');
+      }
+      if (done) {
+        throw new UpstreamError('The ollama upstream sent data after the end of its stream.');
+      }
+      const chunks: ChatCompletionChunk[] = [];
+      if (!started) {
+        started = true;
+        chunks.push(deltaChunk({ role: 'assistant', content: '' }, null));
+      }
+      const delta = toDelta(line);
+      if (delta !== undefined) chunks.push(deltaChunk(delta, null));
+      if (line.done) {
+        done = true;
+        chunks.push(deltaChunk({}, toFinishReason(line.done_reason, toolCallCount > 0)));
+        // The provider contract: one usage chunk whenever the upstream reported counts.
+        if (line.prompt_eval_count !== undefined || line.eval_count !== undefined) {
+          chunks.push(chunk([], toUsage(line)));
+        }
+      }
+      return chunks;
+    },
+    finish() {
+      if (!done) {
+        throw new UpstreamError('The ollama upstream stream ended before its final message.');
+      }
+    },
+  };
+}
+
+/**
+ * Maps a stream of parsed NDJSON lines (see `parseNdjson`) to OpenAI chunks. It reads the source to
+ * its end even after the final line, so the upstream connection is drained and can be reused.
+ * Errors of `lines` pass through unchanged.
+ */
+export async function* ollamaChunks(
+  lines: AsyncIterable<unknown>,
+  options: OllamaChunkOptions,
+): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  const mapper = createOllamaChunkMapper(options);
+  for await (const line of lines) yield* mapper.map(line);
+  mapper.finish();
+}

@@ -1,0 +1,182 @@
+import { UpstreamError } from '../../errors/gateway-error.js';
+import { scrubSecrets } from '../../errors/scrub-secrets.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ModelInfo,
+  Usage,
+} from '../../openai/chat-types.js';
+import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
+import { parseSse } from '../shared/sse-parser.js';
+import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
+import { readJson, upstreamStatusError } from '../shared/upstream-status.js';
+
+/** Largest non-streaming upstream body we accept. */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+export interface OpenAiCompatibleSettings {
+  /** Provider id for routes, logs and messages. */
+  readonly id: string;
+  /** The provider's own credentials, scrubbed from anything relayed or logged. */
+  readonly secrets: readonly string[];
+  /** Vendor quirks: reshapes the body sent upstream (drops unsupported fields, renames). */
+  readonly prepareRequest?: (body: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/**
+ * A generic adapter for any OpenAI-compatible chat API: the request is relayed (after the vendor's
+ * quirks), the response returned as the upstream sent it, vendor extras included.
+ */
+export function createOpenAiCompatibleProvider(
+  settings: OpenAiCompatibleSettings,
+  deps: ProviderDeps,
+): ChatProvider {
+  const { id, secrets } = settings;
+  const upstream = deps.upstream;
+  const prepare = settings.prepareRequest ?? ((body: Record<string, unknown>) => body);
+
+  async function send(body: Record<string, unknown>, ctx: CallContext, model: string) {
+    const response = await upstream.request({
+      method: 'POST',
+      path: '/chat/completions',
+      body: JSON.stringify(prepare(body)),
+      signal: ctx.signal,
+      requestId: ctx.requestId,
+    });
+    if (response.status < 200 || response.status >= 300) {
+      throw await upstreamStatusError(response, { provider: id, model, secrets });
+    }
+    return response;
+  }
+
+  return {
+    id,
+
+    async listModels(ctx) {
+      const response = await upstream.request({
+        method: 'GET',
+        path: '/models',
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+      });
+      if (response.status !== 200) {
+        throw await upstreamStatusError(response, { provider: id, secrets });
+      }
+      const body = await readBodyJson(response, id, ctx);
+      const data = (body as { data?: unknown } | null)?.data;
+      if (!Array.isArray(data)) throw invalidBody(id);
+      return data.filter(isModelInfo).map(
+        (model): ModelInfo => ({
+          id: model.id,
+          object: 'model',
+          created: typeof model.created === 'number' ? model.created : 0,
+          owned_by: typeof model.owned_by === 'string' ? model.owned_by : id,
+        }),
+      );
+    },
+
+    async chat(request, ctx) {
+      const { stream_options: _ignored, ...rest } = request;
+      const response = await send({ ...rest, stream: false }, ctx, request.model);
+      const body = await readBodyJson(response, id, ctx);
+      if (!isCompletion(body)) throw invalidBody(id);
+      return body;
+    },
+
+    async chatStream(request, ctx) {
+      // Always ask for usage so it can be logged; the HTTP layer drops it unless the client asked.
+      const body = { ...request, stream: true, stream_options: { include_usage: true } };
+      const response = await send(body, ctx, request.model);
+      return relayChunks(response, id, secrets, ctx.signal);
+    },
+  };
+}
+
+async function readBodyJson(response: UpstreamResponse, provider: string, ctx: CallContext) {
+  try {
+    return await readJson(response, provider, MAX_RESPONSE_BYTES);
+  } catch (error) {
+    throw toUpstreamError(provider, error, ctx.signal, 'body');
+  }
+}
+
+/**
+ * Upstream SSE → chunks. Usage is normalised to one trailing `choices: []` chunk whether the
+ * vendor sends it separately (OpenAI) or attached to the last content chunk (some compatibles).
+ * A stream without `[DONE]` is truncated and fails; an in-stream `{"error":…}` fails.
+ */
+async function* relayChunks(
+  response: UpstreamResponse,
+  provider: string,
+  secrets: readonly string[],
+  signal: AbortSignal,
+): ChatStream {
+  let usageChunk: ChatCompletionChunk | undefined;
+  let finished = false;
+  try {
+    for await (const event of parseSse(response.body)) {
+      // Read on to the end of the body after [DONE] so the pooled socket can be reused.
+      if (finished) continue;
+      if (event.data === '[DONE]') {
+        finished = true;
+        continue;
+      }
+      let chunk: unknown;
+      try {
+        chunk = JSON.parse(event.data);
+      } catch {
+        throw new UpstreamError(`The ${provider} upstream sent a stream event that is not JSON.`);
+      }
+      if (isErrorEvent(chunk)) {
+        const message = scrubSecrets(chunk.error.message ?? '', secrets, 300);
+        throw new UpstreamError(`The ${provider} upstream failed mid-stream: ${message}`);
+      }
+      if (!isChunk(chunk))
+        throw new UpstreamError(`The ${provider} upstream sent an invalid chunk.`);
+      if (chunk.usage == null) {
+        yield chunk;
+      } else if (chunk.choices.length === 0) {
+        usageChunk = chunk;
+      } else {
+        const { usage, ...withoutUsage } = chunk;
+        yield withoutUsage as ChatCompletionChunk;
+        usageChunk = { ...withoutUsage, choices: [], usage: usage as Usage };
+      }
+    }
+  } catch (error) {
+    if (!finished) throw toUpstreamError(provider, error, signal, 'body');
+  } finally {
+    // Stopping early (client gone, error) must release the upstream socket now.
+    if (!finished) response.body.destroy();
+  }
+  if (!finished) {
+    throw new UpstreamError(`The ${provider} upstream stream ended before it was complete.`);
+  }
+  if (usageChunk !== undefined) yield usageChunk;
+}
+
+function invalidBody(provider: string): UpstreamError {
+  return new UpstreamError(`The ${provider} upstream returned an unexpected response body.`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCompletion(value: unknown): value is ChatCompletion {
+  return isObject(value) && Array.isArray(value.choices) && typeof value.id === 'string';
+}
+
+function isChunk(value: unknown): value is ChatCompletionChunk {
+  return isObject(value) && Array.isArray(value.choices);
+}
+
+function isErrorEvent(value: unknown): value is { error: { message?: string } } {
+  return isObject(value) && isObject(value.error);
+}
+
+function isModelInfo(
+  value: unknown,
+): value is { id: string; created?: unknown; owned_by?: unknown } {
+  return isObject(value) && typeof value.id === 'string';
+}

@@ -1,0 +1,55 @@
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatRequest,
+  ModelInfo,
+} from '../openai/chat-types.js';
+import type { UpstreamClient } from './shared/upstream-client.js';
+
+/** The slice of a pino logger providers use (pino's and Fastify's loggers both fit). */
+export interface ProviderLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+/** What one call knows about the request it serves. */
+export interface CallContext {
+  /** Aborted when the client disconnects; passed to the upstream call. */
+  readonly signal: AbortSignal;
+  /** Forwarded upstream as `x-request-id`. */
+  readonly requestId: string;
+  /** Child logger bound to the request id. */
+  readonly logger: ProviderLogger;
+}
+
+/**
+ * A stream of chunks. Providers yield OpenAI chunks in order and, when the upstream reports token
+ * counts, exactly one final usage chunk (`choices: []`, `usage` set) whether or not the client asked
+ * for it: the HTTP layer decides whether to send it (`stream_options.include_usage`) and logs it.
+ * A failure after the stream began is thrown by the iterator as a GatewayError; a stream that ends
+ * without the upstream's end marker throws too (it is truncated, not finished).
+ */
+export type ChatStream = AsyncIterable<ChatCompletionChunk>;
+
+/** THE provider interface. Every method throws GatewayError only. */
+export interface ChatProvider {
+  /** 'cerebras', 'ollama', … as in config, routes and logs. */
+  readonly id: string;
+  listModels(ctx: CallContext): Promise<readonly ModelInfo[]>;
+  chat(request: ChatRequest, ctx: CallContext): Promise<ChatCompletion>;
+  /** Resolves once the upstream answered with a success status; fails before that otherwise. */
+  chatStream(request: ChatRequest, ctx: CallContext): Promise<ChatStream>;
+}
+
+/** Collaborators a provider gets injected, so tests can replace the clock, ids and HTTP client. */
+export interface ProviderDeps {
+  readonly upstream: UpstreamClient;
+  /** Milliseconds since the epoch. */
+  readonly now: () => number;
+  /** A unique suffix for `chatcmpl-…` / `call_…` ids. */
+  readonly generateId: () => string;
+}
+
+export type ProviderFactory<Settings> = (settings: Settings, deps: ProviderDeps) => ChatProvider;

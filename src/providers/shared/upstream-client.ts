@@ -1,0 +1,142 @@
+import { type Dispatcher, errors, Pool } from 'undici';
+import {
+  ClientClosedError,
+  GatewayError,
+  UpstreamError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+} from '../../errors/gateway-error.js';
+
+/** How to reach one upstream origin. */
+export interface UpstreamClientSettings {
+  /** Provider id, for error messages. */
+  readonly provider: string;
+  /** Base URL including any path prefix, e.g. `https://api.cerebras.ai/v1`. */
+  readonly baseUrl: string;
+  /** Sent on every request (the provider's own credentials). Never the client's. */
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly connectTimeoutMs: number;
+  /** Time from sending the request to the response headers. */
+  readonly firstByteTimeoutMs: number;
+  /** Longest silence allowed between two body chunks; there is no total limit. */
+  readonly idleTimeoutMs: number;
+}
+
+export interface UpstreamRequestOptions {
+  readonly method: 'GET' | 'POST';
+  /** Appended to the base URL's path, e.g. `/chat/completions`. */
+  readonly path: string;
+  readonly body?: string;
+  readonly signal: AbortSignal;
+  readonly requestId: string;
+  /** Overrides the first-byte timeout for this call (readiness probes). */
+  readonly firstByteTimeoutMs?: number;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Dispatcher.ResponseData['body'];
+}
+
+/** Pooled keep-alive HTTP to one upstream origin; failures come out as GatewayErrors. */
+export interface UpstreamClient {
+  readonly provider: string;
+  request(options: UpstreamRequestOptions): Promise<UpstreamResponse>;
+  close(): Promise<void>;
+}
+
+/** Builds a client over an undici Pool (or a given dispatcher, for tests). */
+export function createUpstreamClient(
+  settings: UpstreamClientSettings,
+  dispatcher?: Dispatcher,
+): UpstreamClient {
+  const url = new URL(settings.baseUrl);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  const pool =
+    dispatcher ??
+    new Pool(url.origin, {
+      connect: { timeout: settings.connectTimeoutMs },
+      headersTimeout: settings.firstByteTimeoutMs,
+      bodyTimeout: settings.idleTimeoutMs,
+      // Explicit rather than undici's defaults; the upstream's Keep-Alive hint still shortens it.
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 60_000,
+    });
+  const fixedHeaders = {
+    'user-agent': 'ai-gateway',
+    accept: 'application/json, text/event-stream, application/x-ndjson',
+    ...settings.headers,
+  };
+  const jsonHeaders = { ...fixedHeaders, 'content-type': 'application/json' };
+
+  return {
+    provider: settings.provider,
+    async request(options) {
+      try {
+        const response = await pool.request({
+          origin: url.origin,
+          method: options.method,
+          path: basePath + options.path,
+          headers: {
+            ...(options.body === undefined ? fixedHeaders : jsonHeaders),
+            'x-request-id': options.requestId,
+          },
+          body: options.body ?? null,
+          signal: options.signal,
+          headersTimeout: options.firstByteTimeoutMs ?? settings.firstByteTimeoutMs,
+        });
+        return { status: response.statusCode, headers: response.headers, body: response.body };
+      } catch (error) {
+        throw toUpstreamError(settings.provider, error, options.signal, 'request');
+      }
+    },
+    async close() {
+      await pool.close();
+    },
+  };
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+
+/**
+ * Maps a failure of an upstream call to a GatewayError. `phase` tells whether the response had
+ * begun: a reset before it is "unreachable", a reset while reading the body is a broken response.
+ */
+export function toUpstreamError(
+  provider: string,
+  error: unknown,
+  signal: AbortSignal,
+  phase: 'request' | 'body',
+): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (signal.aborted) return new ClientClosedError();
+  if (error instanceof errors.ConnectTimeoutError) {
+    return new UpstreamTimeoutError(provider, 'connect', error);
+  }
+  if (error instanceof errors.HeadersTimeoutError) {
+    return new UpstreamTimeoutError(provider, 'first_byte', error);
+  }
+  if (error instanceof errors.BodyTimeoutError) {
+    return new UpstreamTimeoutError(provider, 'idle', error);
+  }
+  if (error instanceof errors.RequestAbortedError) return new ClientClosedError();
+  const code = (error as { code?: unknown } | null)?.code;
+  if (phase === 'request' && typeof code === 'string' && UNREACHABLE_CODES.has(code)) {
+    return new UpstreamUnreachableError(provider, error);
+  }
+  if (phase === 'body') {
+    return new UpstreamError(`The ${provider} upstream broke off its response.`, error);
+  }
+  return new UpstreamError(`The ${provider} upstream request failed.`, error);
+}

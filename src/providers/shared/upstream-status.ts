@@ -1,0 +1,115 @@
+import {
+  type GatewayError,
+  InvalidRequestError,
+  NotFoundError,
+  UpstreamError,
+  UpstreamRateLimitedError,
+} from '../../errors/gateway-error.js';
+import { scrubSecrets } from '../../errors/scrub-secrets.js';
+import type { UpstreamResponse } from './upstream-client.js';
+
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+export interface UpstreamStatusContext {
+  readonly provider: string;
+  /** The model the client asked for, named in a 404. */
+  readonly model?: string;
+  /** The provider's own credentials, scrubbed from any relayed text. */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * Turns a non-2xx upstream response into the GatewayError the client sees. Consumes the body.
+ * Upstream text is relayed only for request errors, and only scrubbed.
+ */
+export async function upstreamStatusError(
+  response: UpstreamResponse,
+  context: UpstreamStatusContext,
+): Promise<GatewayError> {
+  const text = await readText(response, ERROR_BODY_LIMIT).catch(() => '');
+  const { status } = response;
+  const { provider } = context;
+  if (status === 429) {
+    return new UpstreamRateLimitedError(provider, retryAfterSeconds(response.headers));
+  }
+  if (status === 401 || status === 403) {
+    // Our provider key, never the client's: a gateway-side failure, not a 401 for the client.
+    return new UpstreamError(`The ${provider} upstream rejected the gateway's credentials.`);
+  }
+  if (status === 404) {
+    const model = context.model ?? 'requested';
+    return new NotFoundError(
+      `The model '${model}' does not exist on provider '${provider}'.`,
+      'model_not_found',
+      'model',
+    );
+  }
+  if (status === 400 || status === 413 || status === 422) {
+    const detail = scrubSecrets(extractMessage(text), context.secrets, 300);
+    return new InvalidRequestError(
+      `The ${provider} upstream rejected the request${detail === '' ? '.' : `: ${detail}`}`,
+      'upstream_bad_request',
+    );
+  }
+  return new UpstreamError(`The ${provider} upstream failed with status ${status}.`);
+}
+
+/** Reads a body as UTF-8 up to `limitBytes`; throws UpstreamError past that. */
+export async function readText(response: UpstreamResponse, limitBytes: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of response.body) {
+    const buffer = part as Buffer;
+    size += buffer.length;
+    if (size > limitBytes) {
+      response.body.destroy();
+      throw new UpstreamError(`The upstream response exceeded ${limitBytes} bytes.`);
+    }
+    parts.push(buffer);
+  }
+  return Buffer.concat(parts, size).toString('utf8');
+}
+
+/** Reads and parses a JSON body; garbage (HTML, truncated JSON) is a 502. */
+export async function readJson(
+  response: UpstreamResponse,
+  provider: string,
+  limitBytes: number,
+): Promise<unknown> {
+  const text = await readText(response, limitBytes);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError(`The ${provider} upstream returned a response that is not valid JSON.`);
+  }
+}
+
+/** Pulls the human message out of OpenAI (`error.message`), Ollama (`error`) or plain bodies. */
+function extractMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    if (typeof body.error === 'string') return body.error;
+    if (typeof body.error === 'object' && body.error !== null) {
+      const message = (body.error as { message?: unknown }).message;
+      if (typeof message === 'string') return message;
+    }
+    if (typeof body.message === 'string') return body.message;
+    return '';
+  } catch {
+    return '';
+  }
+}
+
+/** `retry-after` (seconds or HTTP date) or `retry-after-ms`, as whole seconds. */
+function retryAfterSeconds(headers: UpstreamResponse['headers']): string | undefined {
+  const milliseconds = Number(headers['retry-after-ms']);
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) {
+    return String(Math.ceil(milliseconds / 1000));
+  }
+  const raw = headers['retry-after'];
+  if (typeof raw !== 'string') return undefined;
+  if (/^\d+$/.test(raw.trim())) return raw.trim();
+  const date = Date.parse(raw);
+  if (Number.isNaN(date)) return undefined;
+  return String(Math.max(0, Math.ceil((date - Date.now()) / 1000)));
+}

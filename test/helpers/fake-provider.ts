@@ -1,0 +1,96 @@
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatRequest,
+  ModelInfo,
+} from '../../src/openai/chat-types.js';
+import type { CallContext, ChatProvider, ChatStream } from '../../src/providers/provider.js';
+
+/** One recorded call to a fake provider. */
+export interface FakeCall {
+  readonly method: 'chat' | 'chatStream' | 'listModels';
+  readonly request?: ChatRequest;
+  readonly ctx: CallContext;
+}
+
+export interface FakeProvider extends ChatProvider {
+  readonly calls: FakeCall[];
+}
+
+export interface FakeProviderBehaviour {
+  chat?(request: ChatRequest, ctx: CallContext): Promise<ChatCompletion>;
+  chatStream?(request: ChatRequest, ctx: CallContext): Promise<ChatStream>;
+  listModels?(ctx: CallContext): Promise<readonly ModelInfo[]>;
+}
+
+/** A completion as a provider would return it. */
+export function completion(model: string, content = 'Hi there'): ChatCompletion {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+  };
+}
+
+/** Content chunks, a finish chunk and the usage chunk, as providers yield them. */
+export function chunks(model: string, pieces: readonly string[]): ChatCompletionChunk[] {
+  const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model } as const;
+  return [
+    ...pieces.map((content, index) => ({
+      ...base,
+      choices: [
+        {
+          index: 0,
+          delta: index === 0 ? { role: 'assistant' as const, content } : { content },
+          finish_reason: null,
+        },
+      ],
+    })),
+    { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' as const }] },
+    {
+      ...base,
+      choices: [],
+      usage: {
+        prompt_tokens: 3,
+        completion_tokens: pieces.length,
+        total_tokens: 3 + pieces.length,
+      },
+    },
+  ];
+}
+
+/** An async iterable over fixed chunks. */
+export async function* streamOf(items: readonly ChatCompletionChunk[]): ChatStream {
+  yield* items;
+}
+
+/** A provider that records its calls and answers with canned data unless told otherwise. */
+export function createFakeProvider(
+  id: string,
+  behaviour: FakeProviderBehaviour = {},
+): FakeProvider {
+  const calls: FakeCall[] = [];
+  return {
+    id,
+    calls,
+    async listModels(ctx) {
+      calls.push({ method: 'listModels', ctx });
+      return behaviour.listModels
+        ? behaviour.listModels(ctx)
+        : [{ id: `${id}-model`, object: 'model', created: 1, owned_by: id }];
+    },
+    async chat(request, ctx) {
+      calls.push({ method: 'chat', request, ctx });
+      return behaviour.chat ? behaviour.chat(request, ctx) : completion(request.model);
+    },
+    async chatStream(request, ctx) {
+      calls.push({ method: 'chatStream', request, ctx });
+      return behaviour.chatStream
+        ? behaviour.chatStream(request, ctx)
+        : streamOf(chunks(request.model, ['Hel', 'lo']));
+    },
+  };
+}
