@@ -1,5 +1,5 @@
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
 import { errorHandler, notFoundHandler } from './http/error-handler.js';
 import { apiKeyAuth } from './http/hooks/api-key-auth.js';
@@ -42,10 +42,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger ?? pino({ level: 'silent' });
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: true,
+    // Our own access line (request-context hook) replaces Fastify's two lines per request.
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'requestId',
+    }),
     genReqId: generateRequestId,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     bodyLimit,
     return503OnClosing: true,
     // Server limits stated, not inherited: slow headers are cut; an idle socket that waits on a

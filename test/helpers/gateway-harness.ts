@@ -1,0 +1,79 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import OpenAI from 'openai';
+import { buildApp } from '../../src/app.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
+import { createProviders, type ProviderRegistry } from '../../src/providers/registry.js';
+import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
+import { captureLogs, type LogCapture } from './log-capture.js';
+
+/** The client key and the provider key every e2e gateway is configured with (log canaries). */
+export const CLIENT_KEY = 'canary-client-key-7f3a9c';
+export const PROVIDER_KEY = 'csk-canary-provider-key-5d21e8';
+
+/** A real gateway listening on 127.0.0.1:0, wired as main.ts wires it, in front of a fake upstream. */
+export interface GatewayHarness {
+  readonly upstream: FakeUpstream;
+  readonly app: FastifyInstance;
+  readonly settings: Settings;
+  readonly registry: ProviderRegistry;
+  /** e.g. `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly logs: LogCapture;
+  /** An official OpenAI SDK client for `prefix` ('' → `/v1`, 'ollama' → `/ollama/v1`). */
+  client(prefix?: string, options?: { apiKey?: string; maxRetries?: number }): OpenAI;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the fake upstream and a gateway configured through the real settings loader, with both
+ * providers pointing at the fake. `env` overrides or adds variables.
+ */
+export async function startGateway(env: Record<string, string> = {}): Promise<GatewayHarness> {
+  const upstream = await startFakeUpstream();
+  const settings = loadSettings({
+    ALLOWED_API_KEYS: CLIENT_KEY,
+    OLLAMA_HOST: upstream.url,
+    CEREBRAS_BASE_URL: `${upstream.url}/v1`,
+    CEREBRAS_API_KEY: PROVIDER_KEY,
+    LOG_LEVEL: 'debug',
+    ...env,
+  });
+  const logs = captureLogs([CLIENT_KEY, PROVIDER_KEY], settings.logLevel);
+  const registry = createProviders(settings);
+  const app = await buildApp({
+    providers: registry.providers,
+    defaultProvider: settings.defaultProvider,
+    apiKeys: settings.apiKeys,
+    authDisabled: settings.developmentMode,
+    corsAllowedOrigins: settings.corsAllowedOrigins,
+    securityHeaders: settings.securityHeaders,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    logger: logs.logger,
+    readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    upstream,
+    app,
+    settings,
+    registry,
+    url,
+    logs,
+    client(prefix = '', options = {}) {
+      return new OpenAI({
+        apiKey: options.apiKey ?? CLIENT_KEY,
+        baseURL: prefix === '' ? `${url}/v1` : `${url}/${prefix}/v1`,
+        maxRetries: options.maxRetries ?? 0,
+        timeout: 5_000,
+      });
+    },
+    async close() {
+      await app.close();
+      await registry.close();
+      await upstream.close();
+    },
+  };
+}
