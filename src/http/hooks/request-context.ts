@@ -1,5 +1,33 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientClosedError } from '../../errors/gateway-error.js';
+import type { Usage } from '../../openai/chat-types.js';
+
+/** Who is calling. Later: per-key limits and budgets hang off this. */
+export interface Principal {
+  /** A non-secret fingerprint of the key (or 'anonymous' in development mode). */
+  readonly keyId: string;
+}
+
+/**
+ * Per-request state shared by hooks, routes and the access log. Later capabilities (limits,
+ * usage accounting, routing) read and fill it.
+ */
+export interface RequestContext {
+  readonly startTime: number;
+  principal?: Principal;
+  provider?: string;
+  model?: string;
+  usage?: Usage;
+  errorCode?: string;
+  /** Set only by routes that call an upstream; aborted when the client goes away. */
+  abortController?: AbortController;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gateway: RequestContext;
+  }
+}
 
 /**
  * onRequest hook, first in line: creates the request's context, returns its id on the response,
@@ -12,8 +40,7 @@ export function requestContext() {
     reply: FastifyReply,
     done: () => void,
   ): void {
-    const context = { startTime: performance.now() };
-    request.gateway = context;
+    request.gateway = { startTime: performance.now() };
     reply.header('x-request-id', request.id);
     reply.raw.once('close', () => {
       // writableEnded, not writableFinished: once we ended the response the upstream work is done,
