@@ -1,11 +1,18 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
-import { errorHandler, notFoundHandler } from './http/error-handler.js';
+import { InvalidRequestError } from './errors/gateway-error.js';
+import {
+  clientErrorHandler,
+  errorHandler,
+  notFoundHandler,
+  sendError,
+} from './http/error-handler.js';
 import { apiKeyAuth } from './http/hooks/api-key-auth.js';
-import { requestContext } from './http/hooks/request-context.js';
+import { beginRequest, requestContext } from './http/hooks/request-context.js';
 import { generateRequestId } from './http/hooks/request-id.js';
-import { securityHeaders } from './http/hooks/security-headers.js';
+import { SECURITY_HEADERS, securityHeaders } from './http/hooks/security-headers.js';
+import { shutdownGuard } from './http/hooks/shutdown-guard.js';
 import { chatCompletionRoutes } from './http/routes/chat-completions.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
@@ -40,6 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const logger: FastifyBaseLogger = deps.logger ?? pino({ level: 'silent' });
+  const withSecurityHeaders = deps.securityHeaders ?? true;
   const app = Fastify({
     loggerInstance: logger,
     // Our own access line (request-context hook) replaces Fastify's two lines per request.
@@ -50,7 +58,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: generateRequestId,
     requestIdHeader: false,
     bodyLimit,
-    return503OnClosing: true,
+    // Our shutdown guard answers in the envelope instead of Fastify's own 503 body.
+    return503OnClosing: false,
+    // Requests Fastify rejects before any hook (a malformed URL) still get our headers and body.
+    frameworkErrors: (_error, request, reply) => {
+      beginRequest(request, reply);
+      if (withSecurityHeaders) reply.headers(SECURITY_HEADERS);
+      sendError(
+        request,
+        reply,
+        new InvalidRequestError('The request URL is malformed.', 'invalid_url'),
+      );
+    },
+    clientErrorHandler: clientErrorHandler(withSecurityHeaders ? SECURITY_HEADERS : {}),
     // Server limits stated, not inherited: slow headers are cut; an idle socket that waits on a
     // long generation is not (upstream timeouts govern that).
     http: { headersTimeout: 30_000, maxHeaderSize: 16 * 1024 },
@@ -66,7 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('gateway', undefined as never);
   app.addHook('onRequest', requestContext());
-  if (deps.securityHeaders ?? true) app.addHook('onRequest', securityHeaders());
+  if (withSecurityHeaders) app.addHook('onRequest', securityHeaders());
+  app.addHook('onRequest', shutdownGuard(app));
   const origins = deps.corsAllowedOrigins ?? [];
   if (origins.length > 0) {
     // Exact-match allowlist; preflights are answered here, before auth.

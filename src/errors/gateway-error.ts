@@ -85,6 +85,39 @@ export class RequestTooLargeError extends GatewayError {
   }
 }
 
+/** 408: the client did not send its request in time (server request timeout). */
+export class RequestTimeoutError extends GatewayError {
+  constructor() {
+    super('The request was not received in time.', {
+      status: 408,
+      type: 'invalid_request_error',
+      code: 'request_timeout',
+    });
+  }
+}
+
+/** 431: request headers over the server's limit. */
+export class HeadersTooLargeError extends GatewayError {
+  constructor() {
+    super('The request headers are too large.', {
+      status: 431,
+      type: 'invalid_request_error',
+      code: 'request_headers_too_large',
+    });
+  }
+}
+
+/** 503: the gateway is draining for shutdown; clients should retry on another instance. */
+export class ShuttingDownError extends GatewayError {
+  constructor() {
+    super('The gateway is shutting down; retry the request.', {
+      status: 503,
+      type: 'api_error',
+      code: 'server_shutting_down',
+    });
+  }
+}
+
 /** 429 from the upstream, relayed with its retry-after. */
 export class UpstreamRateLimitedError extends GatewayError {
   constructor(provider: string, retryAfter: string | undefined, cause?: unknown) {

@@ -1,10 +1,14 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   asGatewayError,
   GatewayError,
+  HeadersTooLargeError,
   InvalidJsonError,
   InvalidRequestError,
   NotFoundError,
+  RequestTimeoutError,
   RequestTooLargeError,
   toErrorBody,
   ValidationError,
@@ -96,4 +100,38 @@ export function errorHandler(bodyLimit: number) {
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
   sendError(request, reply, new NotFoundError('Unknown route.', 'route_not_found', null));
+}
+
+/**
+ * Node's `clientError` (malformed HTTP, oversized headers, request timeout): no request object
+ * exists, so the envelope is written straight to the socket, then the connection is closed.
+ */
+export function clientErrorHandler(extraHeaders: Readonly<Record<string, string>>) {
+  return function gatewayClientErrorHandler(
+    error: Error & { code?: string },
+    socket: Duplex,
+  ): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const gatewayError =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new RequestTimeoutError()
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? new HeadersTooLargeError()
+          : new InvalidRequestError('The HTTP request is malformed.', 'malformed_request');
+    const body = JSON.stringify(toErrorBody(gatewayError));
+    const headers = Object.entries({
+      ...extraHeaders,
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      connection: 'close',
+    })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('');
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${gatewayError.status} ${STATUS_CODES[gatewayError.status]}\r\n${headers}\r\n${body}`,
+      );
+    }
+    socket.destroy();
+  };
 }

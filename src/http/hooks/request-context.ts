@@ -40,20 +40,25 @@ export function requestContext() {
     reply: FastifyReply,
     done: () => void,
   ): void {
-    request.gateway = { startTime: performance.now() };
-    reply.header('x-request-id', request.id);
-    reply.raw.once('close', () => {
-      // writableEnded, not writableFinished: once we ended the response the upstream work is done,
-      // even if the last bytes never reached a client that left.
-      const finished = reply.raw.writableEnded;
-      if (!finished) {
-        request.gateway.abortController?.abort(new ClientClosedError());
-        request.gateway.errorCode ??= 'client_closed_request';
-      }
-      logAccess(request, finished ? reply.raw.statusCode : 499);
-    });
+    beginRequest(request, reply);
     done();
   };
+}
+
+/** The hook's work, also called for requests Fastify rejects before hooks run (bad URLs). */
+export function beginRequest(request: FastifyRequest, reply: FastifyReply): void {
+  request.gateway = { startTime: performance.now() };
+  reply.header('x-request-id', request.id);
+  reply.raw.once('close', () => {
+    // writableEnded, not writableFinished: once we ended the response the upstream work is done,
+    // even if the last bytes never reached a client that left.
+    const finished = reply.raw.writableEnded;
+    if (!finished) {
+      request.gateway.abortController?.abort(new ClientClosedError());
+      request.gateway.errorCode ??= 'client_closed_request';
+    }
+    logAccess(request, finished ? reply.raw.statusCode : 499);
+  });
 }
 
 function logAccess(request: FastifyRequest, status: number): void {
