@@ -13,6 +13,7 @@ import { beginRequest, requestContext } from './http/hooks/request-context.js';
 import { generateRequestId } from './http/hooks/request-id.js';
 import { SECURITY_HEADERS, securityHeaders } from './http/hooks/security-headers.js';
 import { shutdownGuard } from './http/hooks/shutdown-guard.js';
+import { registerJsonBodyParser } from './http/json-body-parser.js';
 import { chatCompletionRoutes } from './http/routes/chat-completions.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
@@ -85,6 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.decorateRequest('gateway', undefined as never);
+  registerJsonBodyParser(app);
   app.addHook('onRequest', requestContext());
   if (withSecurityHeaders) app.addHook('onRequest', securityHeaders());
   app.addHook('onRequest', shutdownGuard(app));

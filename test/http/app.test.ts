@@ -629,3 +629,42 @@ describe('stream start', () => {
     expect(response.body).toBe('data: [DONE]\n\n');
   });
 });
+
+describe('bounded input', () => {
+  it('refuses JSON nested past the depth limit with 400, before the provider', async () => {
+    const { app, cerebras } = await appWith();
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const response = await app.inject({
+      method: 'POST',
+      url: '/cerebras/v1/chat/completions',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: `{"model":"m","messages":[{"role":"user","content":"x"}],"extra":${deep}}`,
+    });
+    expect(response.statusCode).toBe(400);
+    expectEnvelope(response.body, 'invalid_request_error', 'json_too_deep');
+    expect(cerebras.calls).toHaveLength(0);
+  });
+
+  it('still refuses prototype poisoning', async () => {
+    const { app } = await appWith();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"model":"m","messages":[{"role":"user"}],"__proto__":{"admin":true}}',
+    });
+    expect(response.statusCode).toBe(400);
+    expectEnvelope(response.body, 'invalid_request_error', 'invalid_json');
+  });
+
+  it('accepts JSON with a charset parameter', async () => {
+    const { app } = await appWith();
+    const response = await app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { ...auth, 'content-type': 'application/json; charset=utf-8' },
+      payload: JSON.stringify(chatBody),
+    });
+    expect(response.statusCode).toBe(200);
+  });
+});

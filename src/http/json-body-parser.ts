@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError } from '../errors/gateway-error.js';
+
+/** Deeper bodies are refused: serialising them again (to the upstream) would overflow the stack. */
+export const MAX_JSON_DEPTH = 100;
+
+const OPEN_BRACE = 123; // {
+const OPEN_BRACKET = 91; // [
+const CLOSE_BRACE = 125; // }
+const CLOSE_BRACKET = 93; // ]
+const QUOTE = 34; // "
+const BACKSLASH = 92; // \
+
+/** Nesting depth of a JSON text, counting only brackets outside strings; stops past `limit`. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === BACKSLASH) index++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) {
+      inString = true;
+    } else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > limit) return true;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+/**
+ * Replaces Fastify's JSON parser with one that first bounds the nesting depth (one cheap pass),
+ * then parses with Fastify's own prototype-poisoning-safe parser.
+ */
+export function registerJsonBodyParser(app: FastifyInstance): void {
+  const parse = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      done(
+        new InvalidRequestError(
+          `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
+          'json_too_deep',
+        ),
+        undefined,
+      );
+      return;
+    }
+    parse(request, text, done);
+  });
+}
