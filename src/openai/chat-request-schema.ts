@@ -130,7 +130,9 @@ export const chatRequestSchema = {
       ],
     }),
     parallel_tool_calls: nullable({ type: 'boolean' }),
-    reasoning_effort: nullable({ enum: ['none', 'minimal', 'low', 'medium', 'high'] }),
+    reasoning_effort: nullable({
+      enum: ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'],
+    }),
     user: { type: 'string', maxLength: 256 },
   },
 } as const;

@@ -278,9 +278,19 @@ describe('createOllamaChunkMapper', () => {
     expect(() => mapper.finish()).toThrow(UpstreamError);
   });
 
-  it('defaults created to now() when the mapper is made', () => {
+  it("defaults created to the first line's created_at, for every later chunk too", () => {
     const { created: _omitted, ...options } = fakeOptions();
     const mapper = createOllamaChunkMapper({ ...options, now: () => 1_893_456_000_999 });
-    for (const chunk of mapper.map(doneLine)) expect(chunk.created).toBe(1_893_456_000);
+    const first = { ...doneLine, done: false, created_at: '2024-01-02T03:04:05.123456789Z' };
+    const chunks = [...mapper.map(first), ...mapper.map(doneLine)];
+    for (const chunk of chunks) expect(chunk.created).toBe(1_704_164_645);
+  });
+
+  it('falls back to now() when the first created_at is unreadable', () => {
+    const { created: _omitted, ...options } = fakeOptions();
+    const mapper = createOllamaChunkMapper({ ...options, now: () => 1_893_456_000_999 });
+    for (const chunk of mapper.map({ ...doneLine, created_at: 'garbage' })) {
+      expect(chunk.created).toBe(1_893_456_000);
+    }
   });
 });

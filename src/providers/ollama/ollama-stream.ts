@@ -8,7 +8,12 @@ import type {
   ToolCallDelta,
   Usage,
 } from '../../openai/chat-types.js';
-import { toFinishReason, toOpenAiToolCall, toUsage } from './from-ollama-response.js';
+import {
+  toFinishReason,
+  toOpenAiToolCall,
+  toUnixSeconds,
+  toUsage,
+} from './from-ollama-response.js';
 import { isOllamaChatResponse, isOllamaErrorLine, type OllamaChatResponse } from './ollama-wire.js';
 
 /** Call-site options for {@link createOllamaChunkMapper} and {@link ollamaChunks}. */
@@ -17,7 +22,7 @@ export interface OllamaChunkOptions {
   readonly id: string;
   /** The model name shared by every chunk. */
   readonly model: string;
-  /** Unix seconds shared by every chunk; defaults to `now()` when the mapper is created. */
+  /** Unix seconds shared by every chunk; defaults to the first line's `created_at`. */
   readonly created?: number;
   /** A unique suffix for each `call_…` tool-call id. */
   readonly generateId: () => string;
@@ -41,7 +46,8 @@ export interface OllamaChunkMapper {
  * throw {@link UpstreamError}, so a broken stream never looks finished.
  */
 export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChunkMapper {
-  const created = options.created ?? Math.floor(options.now() / 1000);
+  // Ollama stamps every line; the first line's `created_at` dates the whole completion.
+  let created = options.created;
   let started = false;
   let done = false;
   // OpenAI's tool-call index counts across the whole stream. Ollama sends each call complete
@@ -54,7 +60,7 @@ export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChun
   ): ChatCompletionChunk => ({
     id: options.id,
     object: 'chat.completion.chunk',
-    created,
+    created: created ?? Math.floor(options.now() / 1000),
     model: options.model,
     choices,
     ...(usage === undefined ? {} : { usage }),
@@ -92,6 +98,7 @@ export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChun
       const chunks: ChatCompletionChunk[] = [];
       if (!started) {
         started = true;
+        created ??= toUnixSeconds(line.created_at, options.now);
         chunks.push(deltaChunk({ role: 'assistant', content: '' }, null));
       }
       const delta = toDelta(line);

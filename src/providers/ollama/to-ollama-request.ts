@@ -233,8 +233,8 @@ function toOllamaTool(tool: FunctionTool): OllamaTool {
 
 /**
  * `reasoning_effort` → `think`. Ollama accepts a boolean or a level `'low' | 'medium' | 'high'`
- * (docs/api.md, "think"); it has no `minimal`, so that becomes the lowest level, and `none` turns
- * thinking off.
+ * (docs/api.md, "think"); it has no `minimal`, so that becomes the lowest level, `xhigh` and `max`
+ * become the highest, and `none` turns thinking off.
  */
 export function toOllamaThink(effort: ReasoningEffort | null | undefined): OllamaThink | undefined {
   switch (effort) {
@@ -246,6 +246,9 @@ export function toOllamaThink(effort: ReasoningEffort | null | undefined): Ollam
     case 'medium':
     case 'high':
       return effort;
+    case 'xhigh':
+    case 'max':
+      return 'high';
     default:
       return undefined;
   }
