@@ -1,15 +1,26 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ShuttingDownError } from '../../errors/gateway-error.js';
 
+/** How often idle keep-alive connections are closed while draining. */
+const IDLE_SWEEP_MS = 100;
+
 /**
- * While the app drains for shutdown, requests that still arrive on open keep-alive connections get
- * a 503 in our envelope (Fastify's own 503 body is not) with `Connection: close`, so clients move
- * to another instance; requests already in flight finish.
+ * Graceful drain. While the app closes: requests that still arrive on open keep-alive connections
+ * get a 503 in our envelope (Fastify's own 503 body is not) with `Connection: close`; requests in
+ * flight finish; and connections that turn idle after their last response are closed at once, so
+ * clients that keep sockets open (every SDK) cannot hold the shutdown until their keep-alive ends.
  */
 export function shutdownGuard(app: FastifyInstance) {
   let closing = false;
+  let sweep: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
     closing = true;
+    sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+    sweep.unref();
+    done();
+  });
+  app.addHook('onClose', (_instance, done) => {
+    clearInterval(sweep);
     done();
   });
   return function shutdownGuardHook(

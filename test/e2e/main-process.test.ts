@@ -1,0 +1,267 @@
+/**
+ * The real entry point as an operator runs it: `node --import tsx src/main.ts` in a child process,
+ * configured only through its environment, in front of a fake upstream started here. Covers the
+ * refusal to start insecurely, JSON logs on stdout without secrets, and a graceful SIGTERM that
+ * lets an in-flight stream finish before the process exits 0.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { DEFAULT_REPLY, openAiSseEvents, sseResponse } from '../helpers/fake-upstream-wire.js';
+import { chatBody, postChat, readSseEvents } from '../helpers/sse-client.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const CLIENT_CANARY = 'main-canary-client-key-91b2e4';
+const PROVIDER_CANARY = 'csk-main-canary-provider-key-7c1d05';
+/** Starting through tsx takes a second or two; generous, still bounded. */
+const START_TIMEOUT_MS = 15_000;
+
+interface GatewayProcess {
+  readonly child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null if killed by a signal). */
+  readonly exited: Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * Spawns the gateway with exactly `env` (plus PATH), in an empty working directory so a developer's
+ * `.env` in the repository cannot change what is tested.
+ */
+function spawnGateway(env: Record<string, string>, cwd: string): GatewayProcess {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (data: string) => {
+    stdout += data;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (data: string) => {
+    stderr += data;
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    });
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Rejects if `promise` takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits until the gateway logged that it listens; fails early if it exits instead. */
+async function listening(gateway: GatewayProcess): Promise<void> {
+  const ready = new Promise<void>((resolve, reject) => {
+    const check = () => {
+      if (/"msg":"Server listening at /.test(gateway.stdout())) resolve();
+    };
+    gateway.child.stdout?.on('data', check);
+    check();
+    void gateway.exited.then((code) =>
+      reject(new Error(`gateway exited with ${code}: ${gateway.stderr()}${gateway.stdout()}`)),
+    );
+  });
+  await within(ready, START_TIMEOUT_MS, 'gateway start');
+}
+
+/** A port that was free a moment ago (bound to 0, then released): PORT=0 is not reported back. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+/** The error code of a fresh TCP connection attempt, or 'connected'. */
+function tryConnect(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+  });
+}
+
+describe('main process', () => {
+  let upstream: FakeUpstream;
+  let cwd: string;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-main-'));
+  });
+  afterEach(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.all([...running].map((child) => once(child, 'exit')));
+    upstream.reset();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
+  });
+
+  const baseEnv = () => ({ OLLAMA_HOST: upstream.url, LOG_LEVEL: 'info' });
+
+  it('refuses to start without ALLOWED_API_KEYS (exit 1, stderr names the variable)', async () => {
+    const gateway = spawnGateway({ ...baseEnv(), PORT: String(await freePort()) }, cwd);
+    expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
+    expect(gateway.stderr()).toContain('ALLOWED_API_KEYS');
+  });
+
+  it('refuses DEVELOPMENT_MODE=true on a non-loopback HOST (exit 1)', async () => {
+    const gateway = spawnGateway(
+      { ...baseEnv(), DEVELOPMENT_MODE: 'true', HOST: '0.0.0.0', PORT: String(await freePort()) },
+      cwd,
+    );
+    expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
+    expect(gateway.stderr()).toMatch(/DEVELOPMENT_MODE/);
+  });
+
+  it('serves /healthz with keys, logs JSON lines on stdout and never a key', async () => {
+    const port = await freePort();
+    const gateway = spawnGateway(
+      {
+        ...baseEnv(),
+        PORT: String(port),
+        ALLOWED_API_KEYS: `other-key-00000000,${CLIENT_CANARY}`,
+        CEREBRAS_API_KEY: PROVIDER_CANARY,
+        CEREBRAS_BASE_URL: `${upstream.url}/v1`,
+      },
+      cwd,
+    );
+    await listening(gateway);
+    const url = `http://127.0.0.1:${port}`;
+
+    const health = await fetch(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+
+    const ok = await postChat(url, '/ollama/v1/chat/completions', chatBody(false), {
+      apiKey: CLIENT_CANARY,
+    });
+    expect(ok.status).toBe(200);
+    await ok.text();
+    const wrong = await postChat(url, '/v1/chat/completions', chatBody(false), {
+      apiKey: `${CLIENT_CANARY}x`,
+    });
+    expect(wrong.status).toBe(401);
+    await wrong.text();
+    // The upstream rejects and echoes the provider key: logged as an error, key scrubbed.
+    upstream.enqueue({
+      status: 401,
+      body: { error: { message: `Invalid key ${PROVIDER_CANARY} (Bearer ${PROVIDER_CANARY})` } },
+    });
+    const rejected = await postChat(url, '/cerebras/v1/chat/completions', chatBody(false), {
+      apiKey: CLIENT_CANARY,
+    });
+    expect(rejected.status).toBe(502);
+    await rejected.text();
+    expect(upstream.requests.at(-1)?.headers.authorization).toBe(`Bearer ${PROVIDER_CANARY}`);
+
+    // Stop the process gracefully so every line is flushed before reading them.
+    gateway.child.kill('SIGTERM');
+    expect(await within(gateway.exited, 10_000, 'exit after SIGTERM')).toBe(0);
+    const lines = gateway
+      .stdout()
+      .split('\n')
+      .filter((line) => line !== '');
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const access = entries.filter((entry) => entry.msg === 'request completed');
+    expect(access.map((entry) => entry.status)).toEqual([200, 200, 401, 502]);
+    expect(entries.some((entry) => entry.level === 'error')).toBe(true);
+    for (const output of [gateway.stdout(), gateway.stderr()]) {
+      expect(output).not.toContain(CLIENT_CANARY);
+      expect(output).not.toContain(PROVIDER_CANARY);
+    }
+  });
+
+  it('on SIGTERM lets an in-flight stream finish, refuses new connections, then exits 0', async () => {
+    const port = await freePort();
+    const gateway = spawnGateway(
+      {
+        ...baseEnv(),
+        PORT: String(port),
+        ALLOWED_API_KEYS: CLIENT_CANARY,
+        CEREBRAS_API_KEY: PROVIDER_CANARY,
+        CEREBRAS_BASE_URL: `${upstream.url}/v1`,
+        SHUTDOWN_TIMEOUT_MS: '3000',
+      },
+      cwd,
+    );
+    await listening(gateway);
+    const url = `http://127.0.0.1:${port}`;
+
+    // About a second of streaming: ten pieces 100 ms apart.
+    const pieces = Array.from({ length: 10 }, (_, index) => `piece${index} `);
+    upstream.enqueue(sseResponse(openAiSseEvents(pieces), { chunkDelayMs: 100 }));
+    const response = await postChat(url, '/cerebras/v1/chat/completions', chatBody(true), {
+      apiKey: CLIENT_CANARY,
+    });
+    expect(response.status).toBe(200);
+
+    let signalled = false;
+    let refusedDuringDrain: Promise<string> | undefined;
+    const events = await within(
+      readSseEvents(response, () => {
+        if (!signalled) {
+          signalled = true;
+          gateway.child.kill('SIGTERM');
+          // Give the process a moment to stop listening, then try a new connection.
+          refusedDuringDrain = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
+            tryConnect(port),
+          );
+        }
+        return undefined;
+      }),
+      5_000,
+      'stream during shutdown',
+    );
+    expect(signalled).toBe(true);
+    expect(events.at(-1)?.data).toBe('[DONE]');
+    const text = events
+      .filter((event) => event.data !== '[DONE]')
+      .map((event) => JSON.parse(event.data) as { choices: Array<{ delta: { content?: string } }> })
+      .map((chunk) => chunk.choices[0]?.delta.content ?? '')
+      .join('');
+    expect(text).toBe(pieces.join(''));
+    expect(text).not.toBe(DEFAULT_REPLY);
+
+    const exitCode = await within(gateway.exited, 5_000, 'exit after the drain');
+    expect(await refusedDuringDrain).toBe('ECONNREFUSED');
+    expect(await tryConnect(port)).toBe('ECONNREFUSED');
+    // The client keeps its connection alive after the stream, as every SDK does: the drain must
+    // not wait for that idle socket until the shutdown timeout.
+    expect(gateway.stdout()).not.toMatch(/drain timed out/);
+    expect(exitCode).toBe(0);
+    expect(gateway.stdout()).toMatch(/"msg":"stopped"/);
+  });
+});

@@ -1,0 +1,476 @@
+/**
+ * Upstream faults end to end, for both providers, streaming and not: what the client sees when the
+ * upstream is unreachable, slow, stalls, breaks off, lies about its body, or answers with an error
+ * status. Before the stream began a fault is a status and the OpenAI envelope; after it, a final
+ * `data: {"error":…}` event and no `[DONE]`. Timeouts are shortened to keep this file fast.
+ */
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FakeChunk, FakeResponse } from '../helpers/fake-upstream.js';
+import {
+  ndjsonResponse,
+  ollamaChatResponse,
+  ollamaNdjsonLines,
+  openAiCompletion,
+  openAiSseEvents,
+  sseResponse,
+} from '../helpers/fake-upstream-wire.js';
+import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
+import {
+  chatBody,
+  eventPayloads,
+  postChat,
+  type RawSseEvent,
+  readSseEvents,
+  waitUntil,
+} from '../helpers/sse-client.js';
+
+const IDLE_MS = 300;
+const FIRST_BYTE_MS = 300;
+/** How late undici's coarse timers may fire a sub-second timeout. */
+const TIMER_SLACK_MS = 1_200;
+const FAST_TIMEOUTS = {
+  UPSTREAM_FIRST_BYTE_TIMEOUT_MS: String(FIRST_BYTE_MS),
+  UPSTREAM_IDLE_TIMEOUT_MS: String(IDLE_MS),
+};
+
+type Provider = 'ollama' | 'cerebras';
+const PROVIDERS: readonly Provider[] = ['ollama', 'cerebras'];
+const ROUTES: Readonly<Record<Provider, string>> = {
+  ollama: '/ollama/v1/chat/completions',
+  cerebras: '/cerebras/v1/chat/completions',
+};
+
+/** What the client must see. */
+type Expected =
+  | { readonly kind: 'envelope'; readonly status: number; readonly code: string }
+  | {
+      readonly kind: 'event';
+      readonly code: string;
+      /** The error must come about one idle timeout after the last chunk, not much later. */
+      readonly afterIdle?: boolean;
+    };
+
+interface FaultCase {
+  readonly name: string;
+  readonly stream: boolean;
+  readonly respond: (provider: Provider) => FakeResponse;
+  readonly expected: Expected;
+  readonly retryAfter?: string;
+}
+
+const envelope = (status: number, code: string): Expected => ({ kind: 'envelope', status, code });
+
+/** A provider's streamed answer with these chunks (SSE for Cerebras, NDJSON for Ollama). */
+function streamed(
+  provider: Provider,
+  chunks: readonly FakeChunk[],
+  extra: Omit<FakeResponse, 'chunks' | 'body'> = {},
+): FakeResponse {
+  return provider === 'cerebras' ? sseResponse(chunks, extra) : ndjsonResponse(chunks, extra);
+}
+
+/** The start of a stream: content, no finish reason, no end marker — a stream cut mid-answer. */
+function partialStream(provider: Provider): string[] {
+  return provider === 'cerebras'
+    ? openAiSseEvents(['Hello', ' there']).slice(0, 3)
+    : ollamaNdjsonLines(['Hello', ' there'], { done: false });
+}
+
+/** A provider's complete non-streamed answer. */
+function completeBody(provider: Provider): object {
+  return provider === 'cerebras' ? openAiCompletion() : ollamaChatResponse();
+}
+
+const HTML_502 = '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>';
+const PARTIAL_JSON = '{"id":"chatcmpl-cut","object":"chat.completion","choices":[{"index":0,';
+
+/** Faults of each mode (streaming, not) that both providers must survive. */
+const FAULTS: readonly FaultCase[] = [
+  ...[false, true].flatMap((stream): FaultCase[] => [
+    {
+      name: 'reset before headers',
+      stream,
+      respond: () => ({ resetBeforeHeaders: true }),
+      expected: envelope(502, 'upstream_unreachable'),
+    },
+    {
+      name: 'first byte slower than the timeout',
+      stream,
+      respond: (provider) => ({ delayMs: 2_000, body: completeBody(provider) }),
+      expected: envelope(504, 'upstream_timeout'),
+    },
+    {
+      name: '200 with a garbage body',
+      stream,
+      respond: () => ({ body: 'this is {{{ not json at all' }),
+      expected: envelope(502, 'upstream_error'),
+    },
+    {
+      name: '200 with an HTML body',
+      stream,
+      respond: () => ({ headers: { 'content-type': 'text/html' }, body: HTML_502 }),
+      expected: envelope(502, 'upstream_error'),
+    },
+    {
+      name: 'status 500',
+      stream,
+      respond: () => ({ status: 500, body: { error: { message: 'internal failure' } } }),
+      expected: envelope(502, 'upstream_error'),
+    },
+    {
+      name: 'status 503 with an HTML body',
+      stream,
+      respond: () => ({ status: 503, headers: { 'content-type': 'text/html' }, body: HTML_502 }),
+      expected: envelope(502, 'upstream_error'),
+    },
+    {
+      name: 'status 429 with retry-after',
+      stream,
+      respond: () => ({
+        status: 429,
+        headers: { 'retry-after': '5' },
+        body: { error: { message: 'slow down' } },
+      }),
+      expected: envelope(429, 'upstream_rate_limited'),
+      retryAfter: '5',
+    },
+    {
+      name: 'status 401 (the provider key, not the client key)',
+      stream,
+      respond: () => ({ status: 401, body: { error: { message: 'Wrong API key' } } }),
+      expected: envelope(502, 'upstream_error'),
+    },
+    {
+      name: 'status 403',
+      stream,
+      respond: () => ({ status: 403, body: { error: 'forbidden' } }),
+      expected: envelope(502, 'upstream_error'),
+    },
+  ]),
+  // Non-streaming: the body breaks after the headers.
+  {
+    name: 'body stalls after the headers',
+    stream: false,
+    respond: () => ({
+      headers: { 'content-type': 'application/json' },
+      chunks: [PARTIAL_JSON],
+      end: 'stall',
+    }),
+    expected: envelope(504, 'upstream_timeout'),
+  },
+  {
+    name: 'connection closed mid-body',
+    stream: false,
+    respond: () => ({
+      headers: { 'content-type': 'application/json' },
+      chunks: [PARTIAL_JSON],
+      end: 'close',
+    }),
+    expected: envelope(502, 'upstream_error'),
+  },
+  {
+    name: 'truncated body, cleanly ended',
+    stream: false,
+    respond: () => ({ headers: { 'content-type': 'application/json' }, body: PARTIAL_JSON }),
+    expected: envelope(502, 'upstream_error'),
+  },
+  // Streaming: the fault comes after the first chunk went to the client.
+  {
+    name: 'stall mid-stream',
+    stream: true,
+    respond: (provider) => streamed(provider, partialStream(provider), { end: 'stall' }),
+    expected: { kind: 'event', code: 'upstream_timeout', afterIdle: true },
+  },
+  {
+    name: 'connection closed mid-stream',
+    stream: true,
+    respond: (provider) => streamed(provider, partialStream(provider), { end: 'close' }),
+    expected: { kind: 'event', code: 'upstream_error' },
+  },
+  {
+    name: 'stream truncated but cleanly ended',
+    stream: true,
+    respond: (provider) => streamed(provider, partialStream(provider)),
+    expected: { kind: 'event', code: 'upstream_error' },
+  },
+  {
+    name: 'an invalid JSON chunk mid-stream',
+    stream: true,
+    respond: (provider) =>
+      streamed(provider, [
+        ...partialStream(provider),
+        provider === 'cerebras' ? 'data: {"choices": [ oops\n\n' : '{"message": oops\n',
+      ]),
+    expected: { kind: 'event', code: 'upstream_error' },
+  },
+];
+
+const TABLE = PROVIDERS.flatMap((provider) => FAULTS.map((fault) => ({ ...fault, provider })));
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function expectEnvelope(response: Response, status: number, code: string): Promise<void> {
+  const text = await response.text();
+  expect({ status: response.status, text }).toMatchObject({ status });
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(response.headers.get('x-request-id')).toBeTruthy();
+  const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+  expect(body.error?.code).toBe(code);
+  expect(typeof body.error?.message === 'string' && body.error.message !== '').toBe(true);
+}
+
+/** Asserts an in-stream error: chunks first, then one `{"error":…}` event last, no `[DONE]`. */
+function expectErrorEvent(events: readonly RawSseEvent[], code: string): void {
+  expect(events.map((event) => event.data)).not.toContain('[DONE]');
+  expect(events.length).toBeGreaterThanOrEqual(2);
+  const payloads = eventPayloads(events) as Array<Record<string, unknown>>;
+  expect(payloads.at(-1)).toMatchObject({ error: { code } });
+  const chunks = payloads.slice(0, -1);
+  for (const chunk of chunks) expect(chunk).toHaveProperty('object', 'chat.completion.chunk');
+  // No finish_reason was sent upstream before the cut; the gateway must not invent one.
+  const finishReasons = chunks.flatMap((chunk) =>
+    ((chunk.choices ?? []) as Array<{ finish_reason?: unknown }>).map(
+      (choice) => choice.finish_reason,
+    ),
+  );
+  expect(finishReasons.filter((reason) => reason != null)).toEqual([]);
+}
+
+describe('upstream faults', () => {
+  let gateway: GatewayHarness;
+  /** Scripted answers by marker: concurrent tests each find their own, whatever the order. */
+  const plans = new Map<string, FakeResponse>();
+  const script = (marker: string, plan: FakeResponse): void => {
+    plans.set(marker, plan);
+    gateway.upstream.enqueue((request) => {
+      const found = [...plans].find(([key]) => request.body.includes(`"${key}"`));
+      if (found === undefined) throw new Error('request without a known marker');
+      return found[1];
+    });
+  };
+  const requestsWith = (marker: string) =>
+    gateway.upstream.requests.filter((request) => request.body.includes(`"${marker}"`));
+
+  beforeAll(async () => {
+    gateway = await startGateway(FAST_TIMEOUTS);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  // Concurrent: the timeout cases each wait for a timer; run one after another they add up.
+  it.concurrent.each(TABLE)('$provider: $name (stream: $stream)', async (fault) => {
+    const marker = `fault-${fault.provider}-${fault.name}-${fault.stream}`;
+    script(marker, fault.respond(fault.provider));
+    const response = await postChat(
+      gateway.url,
+      ROUTES[fault.provider],
+      chatBody(fault.stream, marker),
+    );
+    const { expected } = fault;
+    if (expected.kind === 'envelope') {
+      await expectEnvelope(response, expected.status, expected.code);
+      expect(response.headers.get('retry-after')).toBe(fault.retryAfter ?? null);
+    } else {
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = await readSseEvents(response);
+      expectErrorEvent(events, expected.code);
+      if (expected.afterIdle === true) {
+        const lastChunk = events.at(-2);
+        const error = events.at(-1);
+        if (lastChunk === undefined || error === undefined) throw new Error('events missing');
+        const silence = error.at - lastChunk.at;
+        expect(silence).toBeGreaterThanOrEqual(IDLE_MS - 50);
+        // undici runs header and body timeouts on its coarse timer wheel (ticks of ~500 ms), so
+        // a sub-second timeout fires up to about a second late; bounded, not exact.
+        expect(silence).toBeLessThan(IDLE_MS + TIMER_SLACK_MS);
+      }
+    }
+    expect(requestsWith(marker)).toHaveLength(1);
+  });
+
+  it.concurrent.each(
+    PROVIDERS.flatMap((provider) => [false, true].map((stream) => ({ provider, stream }))),
+  )('$provider: a redirect is never followed (stream: $stream)', async ({ provider, stream }) => {
+    const marker = `redirect-${provider}-${stream}`;
+    script(marker, {
+      status: 302,
+      headers: { location: `${gateway.upstream.url}/elsewhere/chat` },
+      body: '',
+    });
+    const response = await postChat(gateway.url, ROUTES[provider], chatBody(stream, marker));
+    await expectEnvelope(response, 502, 'upstream_error');
+    // Give a followed redirect time to show up at the fake before counting.
+    await sleep(50);
+    expect(
+      gateway.upstream.requests.filter((request) => request.path.includes('elsewhere')),
+    ).toEqual([]);
+    expect(requestsWith(marker).map((request) => request.path)).toEqual([
+      provider === 'cerebras' ? '/v1/chat/completions' : '/api/chat',
+    ]);
+  });
+
+  it.concurrent.each(PROVIDERS)(
+    '%s: a slow but steady stream longer than the idle timeout is not cut',
+    async (provider) => {
+      // 16+ chunks 100 ms apart: well past the idle timeout even as undici's coarse timers fire it.
+      const pieces = Array.from({ length: 16 }, (_, index) => ` piece${index}`);
+      const all = provider === 'cerebras' ? openAiSseEvents(pieces) : ollamaNdjsonLines(pieces);
+      const marker = `steady-${provider}`;
+      script(marker, streamed(provider, all, { chunkDelayMs: 100 }));
+      const started = performance.now();
+      const response = await postChat(gateway.url, ROUTES[provider], chatBody(true, marker));
+      expect(response.status).toBe(200);
+      const events = await readSseEvents(response);
+      expect(performance.now() - started).toBeGreaterThan(IDLE_MS + TIMER_SLACK_MS);
+      expect(events.at(-1)?.data).toBe('[DONE]');
+      const text = (
+        eventPayloads(events) as Array<{ choices: Array<{ delta: { content?: string } }> }>
+      )
+        .map((chunk) => chunk.choices[0]?.delta.content ?? '')
+        .join('');
+      expect(text).toBe(pieces.join(''));
+    },
+  );
+
+  it('cerebras: SSE split mid-UTF-8 character and mid-event reaches the SDK intact', async () => {
+    const pieces = ['Grüße', ' aus 🌍', ' — done'];
+    const bytes = Buffer.from(openAiSseEvents(pieces).join(''));
+    const cuts = [
+      bytes.indexOf('ü') + 1, // inside the two bytes of 'ü'
+      bytes.indexOf('data: ', bytes.indexOf('Grüße')) + 3, // inside 'data:' of the next event
+      bytes.indexOf('🌍') + 2, // inside the four bytes of the emoji
+      bytes.indexOf('"finish_reason":"stop"') + 5, // inside a JSON key
+    ];
+    script('split-sse', sseResponse(splitAt(bytes, cuts)));
+    const stream = await gateway.client('cerebras').chat.completions.create({
+      model: 'llama3.1-8b',
+      messages: [{ role: 'user', content: 'split-sse' }],
+      stream: true,
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toBe(pieces.join(''));
+    expect(finish).toBe('stop');
+  });
+
+  it('ollama: NDJSON split mid-line and mid-UTF-8 character reaches the SDK intact', async () => {
+    const pieces = ['Grüße', ' aus 🌍', ' — done'];
+    const bytes = Buffer.from(ollamaNdjsonLines(pieces).join(''));
+    const cuts = [
+      bytes.indexOf('"message"') + 4, // mid-line
+      bytes.indexOf('ü') + 1,
+      bytes.indexOf('🌍') + 1,
+      bytes.indexOf('"done":true') + 7, // inside the final line
+    ];
+    script('split-ndjson', ndjsonResponse(splitAt(bytes, cuts)));
+    const stream = await gateway.client('ollama').chat.completions.create({
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'split-ndjson' }],
+      stream: true,
+    });
+    let text = '';
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toBe(pieces.join(''));
+    expect(finish).toBe('stop');
+  });
+});
+
+/** Splits bytes at the given offsets, with a pause between the parts so each is its own read. */
+function splitAt(bytes: Buffer, cuts: readonly number[]): FakeChunk[] {
+  const sorted = [...cuts].sort((a, b) => a - b);
+  for (const cut of sorted) if (cut <= 0 || cut >= bytes.length) throw new Error('bad cut');
+  const chunks: FakeChunk[] = [];
+  let start = 0;
+  for (const cut of [...sorted, bytes.length]) {
+    if (chunks.length > 0) chunks.push({ delayMs: 5 });
+    chunks.push(bytes.subarray(start, cut));
+    start = cut;
+  }
+  return chunks;
+}
+
+describe('upstream unreachable (connection refused)', () => {
+  let gateway: GatewayHarness;
+  beforeAll(async () => {
+    const port = await closedPort();
+    gateway = await startGateway({
+      ...FAST_TIMEOUTS,
+      OLLAMA_HOST: `http://127.0.0.1:${port}`,
+      CEREBRAS_BASE_URL: `http://127.0.0.1:${port}/v1`,
+    });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it.each(PROVIDERS.flatMap((provider) => [false, true].map((stream) => ({ provider, stream }))))(
+    '$provider (stream: $stream) → 502 upstream_unreachable',
+    async ({ provider, stream }) => {
+      const response = await postChat(gateway.url, ROUTES[provider], chatBody(stream));
+      await expectEnvelope(response, 502, 'upstream_unreachable');
+    },
+  );
+});
+
+describe('upstream connections after failures', () => {
+  let gateway: GatewayHarness;
+  beforeAll(async () => {
+    gateway = await startGateway(FAST_TIMEOUTS);
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  it('returns to the keep-alive baseline: failures leak no upstream socket', async () => {
+    const { upstream } = gateway;
+    // Warm one keep-alive connection per provider pool: that is the baseline.
+    for (const provider of PROVIDERS) {
+      const response = await postChat(gateway.url, ROUTES[provider], chatBody(false));
+      expect(response.status).toBe(200);
+      await response.text();
+    }
+    await sleep(20);
+    const baseline = upstream.openConnections();
+    expect(baseline).toBeLessThanOrEqual(PROVIDERS.length);
+
+    // One after another, so the pools never need a second connection; a failure either hands
+    // its socket back for keep-alive or destroys it. The timer-bound ones run together at the end
+    // (each destroys its socket) to keep this test short.
+    const timed = (fault: FaultCase) => fault.expected.code === 'upstream_timeout';
+    const send = async (provider: Provider, fault: FaultCase) => {
+      upstream.enqueue(fault.respond(provider));
+      await (await postChat(gateway.url, ROUTES[provider], chatBody(fault.stream))).text();
+    };
+    for (const provider of PROVIDERS) {
+      for (const fault of FAULTS.filter((fault) => !timed(fault))) await send(provider, fault);
+    }
+    await Promise.all(
+      PROVIDERS.flatMap((provider) => FAULTS.filter(timed).map((fault) => send(provider, fault))),
+    );
+    await waitUntil(
+      () => upstream.openConnections() <= baseline,
+      1_000,
+      `open upstream connections back to ${baseline} (now ${upstream.openConnections()})`,
+    );
+  });
+});
