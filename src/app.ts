@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
+import type { Settings } from './config/settings.js';
 import { InvalidRequestError } from './errors/gateway-error.js';
 import {
   clientErrorHandler,
@@ -35,6 +36,25 @@ export interface AppDeps {
   readonly logger?: FastifyBaseLogger;
   readonly readiness?: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly now?: () => number;
+}
+
+/** The app's dependencies as the settings describe them (what main.ts and the e2e tests run). */
+export function appDepsFromSettings(
+  settings: Settings,
+  providers: ReadonlyMap<string, ChatProvider>,
+  logger: FastifyBaseLogger,
+): AppDeps {
+  return {
+    providers,
+    defaultProvider: settings.defaultProvider,
+    apiKeys: settings.apiKeys,
+    authDisabled: settings.developmentMode,
+    corsAllowedOrigins: settings.corsAllowedOrigins,
+    securityHeaders: settings.securityHeaders,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    logger,
+    readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
+  };
 }
 
 /** Builds the gateway from injected dependencies. Reads no environment and opens no port. */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { buildApp } from './app.js';
-import { ConfigError, loadSettings } from './config/settings.js';
+import { appDepsFromSettings, buildApp } from './app.js';
+import { ConfigError, loadSettings, settingsSecrets } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
 import { createProviders } from './providers/registry.js';
 
@@ -18,20 +18,9 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const secrets = [...settings.apiKeys, ...(settings.cerebras ? [settings.cerebras.apiKey] : [])];
-  const logger = createLogger({ level: settings.logLevel, secrets });
+  const logger = createLogger({ level: settings.logLevel, secrets: settingsSecrets(settings) });
   const registry = createProviders(settings);
-  const app = await buildApp({
-    providers: registry.providers,
-    defaultProvider: settings.defaultProvider,
-    apiKeys: settings.apiKeys,
-    authDisabled: settings.developmentMode,
-    corsAllowedOrigins: settings.corsAllowedOrigins,
-    securityHeaders: settings.securityHeaders,
-    bodyLimitBytes: settings.bodyLimitBytes,
-    logger,
-    readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
-  });
+  const app = await buildApp(appDepsFromSettings(settings, registry.providers, logger));
 
   if (settings.developmentMode) {
     logger.warn(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopback, loadSettings } from './settings.js';
+import { ConfigError, isLoopback, loadSettings, settingsSecrets } from './settings.js';
 
 const base = { ALLOWED_API_KEYS: 'key-one-1234,key-two-5678' };
 
@@ -142,5 +142,16 @@ describe('isLoopback', () => {
     ['::', false],
   ])('%s → %s', (host, expected) => {
     expect(isLoopback(host)).toBe(expected);
+  });
+});
+
+describe('settingsSecrets', () => {
+  it('lists client keys and the provider key', () => {
+    expect(settingsSecrets(loadSettings({ ...base, CEREBRAS_API_KEY: 'csk-abc' }))).toEqual([
+      'key-one-1234',
+      'key-two-5678',
+      'csk-abc',
+    ]);
+    expect(settingsSecrets(loadSettings(base))).toEqual(['key-one-1234', 'key-two-5678']);
   });
 });

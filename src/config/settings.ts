@@ -185,6 +185,14 @@ export function loadSettings(env: Environment): Settings {
   return deepFreeze(settings);
 }
 
+/** Every credential the settings hold: scrubbed from logs and relayed upstream text. */
+export function settingsSecrets(settings: Settings): readonly string[] {
+  return [
+    ...settings.apiKeys,
+    ...(settings.cerebras === undefined ? [] : [settings.cerebras.apiKey]),
+  ];
+}
+
 /** True for 127.0.0.0/8, ::1 and localhost. */
 export function isLoopback(host: string): boolean {
   return (

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
-import { buildApp } from '../../src/app.js';
-import { loadSettings, type Settings } from '../../src/config/settings.js';
+import { appDepsFromSettings, buildApp } from '../../src/app.js';
+import { loadSettings, type Settings, settingsSecrets } from '../../src/config/settings.js';
 import { createProviders, type ProviderRegistry } from '../../src/providers/registry.js';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
@@ -39,19 +39,9 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     LOG_LEVEL: 'debug',
     ...env,
   });
-  const logs = captureLogs([CLIENT_KEY, PROVIDER_KEY], settings.logLevel);
+  const logs = captureLogs(settingsSecrets(settings), settings.logLevel);
   const registry = createProviders(settings);
-  const app = await buildApp({
-    providers: registry.providers,
-    defaultProvider: settings.defaultProvider,
-    apiKeys: settings.apiKeys,
-    authDisabled: settings.developmentMode,
-    corsAllowedOrigins: settings.corsAllowedOrigins,
-    securityHeaders: settings.securityHeaders,
-    bodyLimitBytes: settings.bodyLimitBytes,
-    logger: logs.logger,
-    readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
-  });
+  const app = await buildApp(appDepsFromSettings(settings, registry.providers, logs.logger));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
