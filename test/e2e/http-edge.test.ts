@@ -110,3 +110,30 @@ describe('HTTP edge cases on a real socket', () => {
     expect(secondResponse).toContain('"code":"server_shutting_down"');
   });
 });
+
+describe('CORS on a real socket', () => {
+  it('answers an allowed preflight without a key and tags the real response', async () => {
+    gateway = await startGateway({ CORS_ALLOWED_ORIGINS: 'https://app.example.com' });
+    const preflight = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const response = await fetch(`${gateway.url}/v1/models`, {
+      headers: { origin: 'https://app.example.com', authorization: `Bearer ${CLIENT_KEY}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(response.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    expect(response.headers.get('vary')).toContain('Origin');
+    const foreign = await fetch(`${gateway.url}/v1/models`, {
+      headers: { origin: 'https://evil.example.com', authorization: `Bearer ${CLIENT_KEY}` },
+    });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
