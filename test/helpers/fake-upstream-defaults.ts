@@ -26,17 +26,20 @@ export const FAKE_OLLAMA_VERSION = '0.12.0';
  * The default answer to a request: `POST …/chat/completions`, `GET …/models`, `POST /api/chat`,
  * `GET /api/tags`, `GET /api/version`; anything else is a 404 JSON error.
  */
-export function defaultFakeResponse(request: RecordedRequest): FakeResponse {
+export function defaultFakeResponse(
+  request: RecordedRequest,
+  replyPieces: readonly string[] = DEFAULT_REPLY_PIECES,
+): FakeResponse {
   // Split rather than `new URL()`: a path starting with `//` would be read as a host.
   const pathname = request.path.split('?')[0] ?? '';
   const route = `${request.method} ${pathname}`;
   if (request.method === 'POST' && pathname.endsWith('/chat/completions')) {
-    return openAiChat(request.json);
+    return openAiChat(request.json, replyPieces);
   }
   if (request.method === 'GET' && pathname.endsWith('/models')) return { body: openAiModelList() };
   switch (route) {
     case 'POST /api/chat':
-      return ollamaChat(request.json);
+      return ollamaChat(request.json, replyPieces);
     case 'GET /api/tags':
       return { body: ollamaTags() };
     case 'GET /api/version':
@@ -49,7 +52,7 @@ export function defaultFakeResponse(request: RecordedRequest): FakeResponse {
   }
 }
 
-function openAiChat(json: unknown): FakeResponse {
+function openAiChat(json: unknown, replyPieces: readonly string[]): FakeResponse {
   if (!isRecord(json)) {
     const error = { message: 'body must be a JSON object', type: 'invalid_request_error' };
     return { status: 400, body: { error: { ...error, param: null, code: 'invalid_json' } } };
@@ -61,14 +64,15 @@ function openAiChat(json: unknown): FakeResponse {
     const includeUsage =
       isRecord(json.stream_options) && json.stream_options.include_usage === true;
     if (toolName === undefined) {
-      return sseResponse(openAiSseEvents(DEFAULT_REPLY_PIECES, { model, includeUsage }));
+      return sseResponse(openAiSseEvents(replyPieces, { model, includeUsage }));
     }
     // Arguments split mid-JSON, as real vendors stream them.
     const argumentPieces = [argumentsJson.slice(0, 5), argumentsJson.slice(5)];
     const toolCall = { name: toolName, argumentPieces };
     return sseResponse(openAiSseEvents([], { model, includeUsage, toolCall }));
   }
-  if (toolName === undefined) return { body: openAiCompletion({ model }) };
+  if (toolName === undefined)
+    return { body: openAiCompletion({ model, content: replyPieces.join('') }) };
   const toolCall = {
     id: 'call_fake_0001',
     type: 'function' as const,
@@ -77,7 +81,7 @@ function openAiChat(json: unknown): FakeResponse {
   return { body: openAiCompletion({ model, toolCalls: [toolCall] }) };
 }
 
-function ollamaChat(json: unknown): FakeResponse {
+function ollamaChat(json: unknown, replyPieces: readonly string[]): FakeResponse {
   // Ollama's own error shape is a bare string.
   if (!isRecord(json)) return { status: 400, body: { error: 'invalid request body' } };
   const model = typeof json.model === 'string' ? json.model : DEFAULT_OLLAMA_MODEL;
@@ -88,8 +92,10 @@ function ollamaChat(json: unknown): FakeResponse {
       : [{ function: { name: toolName, arguments: { ...DEFAULT_TOOL_ARGUMENTS } } }];
   const options = toolCalls === undefined ? { model } : { model, toolCalls };
   // Ollama streams unless told `"stream": false`.
-  if (json.stream === false) return { body: ollamaChatResponse(options) };
-  const pieces = toolCalls === undefined ? DEFAULT_REPLY_PIECES : [];
+  if (json.stream === false) {
+    return { body: ollamaChatResponse({ ...options, content: replyPieces.join('') }) };
+  }
+  const pieces = toolCalls === undefined ? replyPieces : [];
   return ndjsonResponse(ollamaNdjsonLines(pieces, options));
 }
 

@@ -102,6 +102,10 @@ export interface FakeUpstreamOptions {
   readonly port?: number;
   /** Idle keep-alive sockets are closed after this (Node's default 5000) — to test stale sockets. */
   readonly keepAliveTimeoutMs?: number;
+  /** The text pieces default replies are made of (streams send one chunk per piece). */
+  readonly replyPieces?: readonly string[];
+  /** false: keep no request records (benchmarks, where they would only grow). Default true. */
+  readonly record?: boolean;
 }
 
 class Recording implements RecordedRequest {
@@ -159,7 +163,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
           { ...request.headers },
           Buffer.concat(bodyChunks).toString('utf8'),
         );
-        recordings.push(recording);
+        if (options.record !== false) recordings.push(recording);
       }
       return recording;
     };
@@ -191,7 +195,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         if (reset) request.socket.resetAndDestroy();
         else request.socket.destroy();
       };
-      const plan = planFor(queue.shift(), current);
+      const plan = planFor(queue.shift(), current, options.replyPieces);
       const delay = plan.chunkDelayMs ?? chunkDelayMs;
       sendFakeResponse(plan, response, life.signal, delay, closeSocket).catch(() =>
         closeSocket(false),
@@ -298,10 +302,14 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 }
 
 /** The queued answer, else the default; a responder that throws becomes a visible 500. */
-function planFor(responder: FakeResponder | undefined, request: RecordedRequest): FakeResponse {
+function planFor(
+  responder: FakeResponder | undefined,
+  request: RecordedRequest,
+  replyPieces: readonly string[] | undefined,
+): FakeResponse {
   try {
     if (typeof responder === 'function') return responder(request);
-    return responder ?? defaultFakeResponse(request);
+    return responder ?? defaultFakeResponse(request, replyPieces);
   } catch (error: unknown) {
     const message = `fake upstream responder threw: ${String(error)}`;
     return { status: 500, body: { error: { message, type: 'fake_upstream_error' } } };

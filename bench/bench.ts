@@ -1,0 +1,260 @@
+/**
+ * `npm run bench`: the built gateway (dist/main.js, every feature on: auth, request ids,
+ * validation, access log, security headers) and the upstream called directly, both in front of
+ * the project's fake upstream, loaded with autocannon. Prints req/s, latency percentiles, the
+ * server's CPU per request and peak RSS, and the latency the gateway adds at concurrency 1.
+ *
+ * Layout on a multi-core machine: this process (the load) on CPU 0, gateway and upstream on CPU 1.
+ * Options: --duration S (10) --warmup S (2) --connections "16,64" --modes "nonstream,stream"
+ * --targets "direct,cerebras,ollama" --sequential N (500) --smoke (1 s points, 16 connections).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Client } from 'undici';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '16,64' },
+    modes: { type: 'string', default: 'nonstream,stream' },
+    targets: { type: 'string', default: 'direct,cerebras,ollama' },
+    sequential: { type: 'string', default: '500' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const smoke = values.smoke;
+const duration = smoke ? 1 : Number(values.duration);
+const warmup = smoke ? 0 : Number(values.warmup);
+const connectionLevels = (smoke ? '16' : values.connections).split(',').map(Number);
+const modes = values.modes.split(',') as ('nonstream' | 'stream')[];
+const targets = values.targets.split(',');
+const sequential = smoke ? 50 : Number(values.sequential);
+const KEY = 'bench-key-0123456789';
+
+const pin = (cpu: number, command: string, args: string[]): [string, string[]] =>
+  hasTaskset() ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length >= 2;
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${seen}`)), 15_000);
+    child.stdout?.on('data', (data: Buffer) => {
+      seen += data.toString();
+      const match = pattern.exec(seen);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${seen}`)));
+  });
+}
+
+async function waitForHealth(url: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the gateway did not answer ${url}`);
+}
+
+/** user+system CPU seconds and resident memory (MB) of a process, from /proc. */
+function processStats(pid: number): { cpuSeconds: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+}
+
+if (!existsSync('dist/main.js')) throw new Error('run `npm run build` first (npm run bench does)');
+if (!existsSync('/proc/self/stat')) throw new Error('the benchmark reads /proc (Linux only)');
+if (hasTaskset()) execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
+
+const children: ChildProcess[] = [];
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+const [upstreamCommand, upstreamArgs] = pin(1, process.execPath, [
+  '--import',
+  'tsx',
+  'bench/upstream.ts',
+]);
+const upstream = spawn(upstreamCommand, upstreamArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+children.push(upstream);
+const upstreamUrl = (await waitForLine(upstream, /ready (\S+)/))[1] ?? '';
+
+const gatewayPort = await freePort();
+const [gatewayCommand, gatewayArgs] = pin(1, process.execPath, ['dist/main.js']);
+const gateway = spawn(gatewayCommand, gatewayArgs, {
+  // The access log stays on (info) and is part of the cost measured; its lines go to /dev/null.
+  stdio: ['ignore', 'ignore', 'inherit'],
+  env: {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(gatewayPort),
+    ALLOWED_API_KEYS: KEY,
+    OLLAMA_HOST: upstreamUrl,
+    CEREBRAS_BASE_URL: `${upstreamUrl}/v1`,
+    CEREBRAS_API_KEY: 'bench-provider-key',
+    LOG_LEVEL: 'info',
+  },
+});
+children.push(gateway);
+const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+await waitForHealth(`${gatewayUrl}/healthz`);
+const pids = { direct: upstream.pid ?? 0, gateway: gateway.pid ?? 0 };
+
+const urls: Record<string, string> = {
+  direct: `${upstreamUrl}/v1/chat/completions`,
+  cerebras: `${gatewayUrl}/cerebras/v1/chat/completions`,
+  ollama: `${gatewayUrl}/ollama/v1/chat/completions`,
+};
+const bodyFor = (mode: string) =>
+  JSON.stringify({
+    model: 'bench-model',
+    messages: [
+      { role: 'system', content: 'You are a helpful assistant.' },
+      { role: 'user', content: 'Say hello in twenty tokens, please.' },
+    ],
+    max_tokens: 64,
+    temperature: 0.2,
+    stream: mode === 'stream',
+  });
+const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+
+interface Point {
+  target: string;
+  mode: string;
+  connections: number;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  cpuMsPerRequest: number;
+  rssMaxMb: number;
+}
+
+async function load(url: string, mode: string, connections: number, seconds: number) {
+  return autocannon({
+    url,
+    method: 'POST',
+    headers,
+    body: bodyFor(mode),
+    connections,
+    duration: seconds,
+  });
+}
+
+async function measure(target: string, mode: string, connections: number): Promise<Point> {
+  const pid = target === 'direct' ? pids.direct : pids.gateway;
+  if (warmup > 0) await load(urls[target] ?? '', mode, connections, warmup);
+  const before = processStats(pid);
+  let rssMaxMb = before.rssMb;
+  const sampler = setInterval(() => {
+    rssMaxMb = Math.max(rssMaxMb, processStats(pid).rssMb);
+  }, 200);
+  const result = await load(urls[target] ?? '', mode, connections, duration);
+  clearInterval(sampler);
+  const after = processStats(pid);
+  const completed = result.requests.total;
+  return {
+    target,
+    mode,
+    connections,
+    requestsPerSecond: Math.round(completed / duration),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+    cpuMsPerRequest: ((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(completed, 1),
+    rssMaxMb: Math.max(rssMaxMb, after.rssMb),
+  };
+}
+
+/** p50 of sequential request times in ms (concurrency 1, keep-alive), after 50 warm-up calls. */
+async function sequentialP50(url: string, mode: string): Promise<number> {
+  const { origin, pathname } = new URL(url);
+  const client = new Client(origin);
+  const body = bodyFor(mode);
+  const times: number[] = [];
+  for (let index = 0; index < sequential + 50; index++) {
+    const start = performance.now();
+    const response = await client.request({ method: 'POST', path: pathname, headers, body });
+    await response.body.text();
+    if (index >= 50) times.push(performance.now() - start);
+  }
+  await client.close();
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+}
+
+const points: Point[] = [];
+for (const mode of modes) {
+  for (const connections of connectionLevels) {
+    for (const target of targets) points.push(await measure(target, mode, connections));
+  }
+}
+
+const fixed = (value: number, digits: number) => value.toFixed(digits);
+const lines = [
+  `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up)`,
+  '',
+  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | RSS max MB |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+];
+for (const point of points) {
+  const direct = points.find(
+    (other) =>
+      other.target === 'direct' &&
+      other.mode === point.mode &&
+      other.connections === point.connections,
+  );
+  const ratio =
+    direct === undefined ? '—' : fixed(point.requestsPerSecond / direct.requestsPerSecond, 2);
+  lines.push(
+    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${fixed(point.rssMaxMb, 1)} |`,
+  );
+}
+lines.push('', '| target | mode | sequential p50 ms | added vs direct ms |', '|---|---|---:|---:|');
+for (const mode of modes) {
+  const direct = await sequentialP50(urls.direct ?? '', mode);
+  for (const target of targets) {
+    const p50 = target === 'direct' ? direct : await sequentialP50(urls[target] ?? '', mode);
+    lines.push(
+      `| ${target} | ${mode} | ${fixed(p50, 3)} | ${target === 'direct' ? '—' : fixed(p50 - direct, 3)} |`,
+    );
+  }
+}
+process.stdout.write(`${lines.join('\n')}\n`);
+const failed = points.some((point) => point.errors > 0);
+for (const child of children) child.kill('SIGTERM');
+process.exit(failed ? 1 : 0);
