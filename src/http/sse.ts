@@ -12,10 +12,14 @@ export interface SseOptions {
 }
 
 /**
- * Writes a chunk stream as SSE: headers at once (security headers, request id and CORS headers
- * already set on the reply included), one event per chunk with backpressure, `[DONE]` at a normal
- * end. A failure after the headers becomes a `data: {"error":…}` event and the stream ends without
- * `[DONE]`. When the client goes away the upstream iterator is closed, which aborts the upstream.
+ * Writes a chunk stream as SSE (security headers, request id and CORS headers already set on the
+ * reply included), one event per chunk, `[DONE]` at a normal end. A failure after the headers
+ * becomes a `data: {"error":…}` event and the stream ends without `[DONE]`. When the client goes
+ * away the upstream iterator is closed, which aborts the upstream.
+ *
+ * Events that arrive together (one upstream read) leave in one write at the end of the tick, not
+ * one write each: the same bytes as soon as they can go, at a fraction of the syscalls. A write
+ * the socket cannot take pauses reading the upstream until it drains.
  */
 export async function sendSse(
   request: FastifyRequest,
@@ -31,8 +35,21 @@ export async function sendSse(
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
   });
-  response.flushHeaders();
   const context = request.gateway;
+  let pending = '';
+  let flushScheduled = false;
+  let blocked: Promise<void> | undefined;
+  const flush = () => {
+    flushScheduled = false;
+    if (pending === '' || response.destroyed) return;
+    const text = pending;
+    pending = '';
+    if (!response.write(text)) {
+      blocked = drained(response).then(() => {
+        blocked = undefined;
+      });
+    }
+  };
   try {
     for await (const chunk of stream) {
       if (response.destroyed) return;
@@ -40,9 +57,14 @@ export async function sendSse(
         context.usage = chunk.usage;
         if (!options.includeUsage) continue;
       }
-      if (!response.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(response);
+      pending += `data: ${JSON.stringify(chunk)}\n\n`;
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(flush);
+      }
+      if (blocked !== undefined) await blocked;
     }
-    if (!response.destroyed) response.end(DONE);
+    if (!response.destroyed) response.end(pending + DONE);
   } catch (thrown) {
     const error = asGatewayError(thrown);
     context.errorCode = error.code;
@@ -52,7 +74,7 @@ export async function sendSse(
     } else {
       request.log.warn({ code: error.code }, error.message);
     }
-    response.end(`data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+    response.end(`${pending}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
   }
 }
 

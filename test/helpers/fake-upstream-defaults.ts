@@ -93,7 +93,8 @@ function ollamaChat(json: unknown, replyPieces: readonly string[]): FakeResponse
   const options = toolCalls === undefined ? { model } : { model, toolCalls };
   // Ollama streams unless told `"stream": false`.
   if (json.stream === false) {
-    return { body: ollamaChatResponse({ ...options, content: replyPieces.join('') }) };
+    const content = toolCalls === undefined ? replyPieces.join('') : '';
+    return { body: ollamaChatResponse({ ...options, content }) };
   }
   const pieces = toolCalls === undefined ? replyPieces : [];
   return ndjsonResponse(ollamaNdjsonLines(pieces, options));
