@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asGatewayError, toErrorBody } from '../errors/gateway-error.js';
+import type { ChatCompletionChunk } from '../openai/chat-types.js';
+import { toJsonText } from '../openai/raw-json.js';
 import type { ChatStream } from '../providers/provider.js';
 
 const DONE = 'data: [DONE]\n\n';
@@ -24,7 +26,7 @@ export interface SseOptions {
 export async function sendSse(
   request: FastifyRequest,
   reply: FastifyReply,
-  stream: ChatStream,
+  stream: PrimedStream,
   options: SseOptions,
 ): Promise<void> {
   const response = reply.raw;
@@ -51,13 +53,14 @@ export async function sendSse(
     }
   };
   try {
-    for await (const chunk of stream) {
+    for (let next = stream.first; next.done !== true; next = await stream.rest.next()) {
+      const chunk = next.value;
       if (response.destroyed) return;
       if (chunk.usage != null && chunk.choices.length === 0) {
         context.usage = chunk.usage;
         if (!options.includeUsage) continue;
       }
-      pending += `data: ${JSON.stringify(chunk)}\n\n`;
+      pending += `data: ${toJsonText(chunk)}\n\n`;
       if (!flushScheduled) {
         flushScheduled = true;
         process.nextTick(flush);
@@ -75,6 +78,9 @@ export async function sendSse(
       request.log.warn({ code: error.code }, error.message);
     }
     response.end(`${pending}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+  } finally {
+    // A no-op after a normal end or a failure; when the client left, it releases the upstream.
+    await stream.rest.return?.();
   }
 }
 
@@ -88,24 +94,18 @@ async function drained(response: ServerResponse): Promise<void> {
   controller.abort();
 }
 
+/** A stream whose first chunk has already arrived (see {@link primeStream}). */
+export interface PrimedStream {
+  readonly first: IteratorResult<ChatCompletionChunk>;
+  readonly rest: AsyncIterator<ChatCompletionChunk>;
+}
+
 /**
  * Waits for the stream's first chunk before any byte goes to the client, so a failure that early
  * (an Ollama model that fails to load after a 200, an immediate error event) is still answered
  * with a proper status and envelope rather than an in-stream error.
  */
-export async function primeStream(stream: ChatStream): Promise<ChatStream> {
-  const iterator = stream[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  return (async function* primed() {
-    try {
-      if (first.done === true) return;
-      yield first.value;
-      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) {
-        yield next.value;
-      }
-    } finally {
-      // Stopped early (client gone): close the provider's iterator so it drops the upstream.
-      await iterator.return?.();
-    }
-  })();
+export async function primeStream(stream: ChatStream): Promise<PrimedStream> {
+  const rest = stream[Symbol.asyncIterator]();
+  return { first: await rest.next(), rest };
 }

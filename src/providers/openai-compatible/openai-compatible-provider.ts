@@ -6,6 +6,7 @@ import type {
   ModelInfo,
   Usage,
 } from '../../openai/chat-types.js';
+import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
 import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
@@ -134,9 +135,10 @@ async function* relayChunks(
       if (!isChunk(chunk))
         throw new UpstreamError(`The ${provider} upstream sent an invalid chunk.`);
       if (chunk.usage == null) {
-        yield chunk;
+        // Unchanged: the SSE writer may send the upstream's own text.
+        yield tagRawJson(chunk, event.data);
       } else if (chunk.choices.length === 0) {
-        usageChunk = chunk;
+        usageChunk = tagRawJson(chunk, event.data);
       } else {
         const { usage, ...withoutUsage } = chunk;
         yield withoutUsage as ChatCompletionChunk;
