@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../errors/gateway-error.js';
 import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
+import { toJsonText } from '../../openai/raw-json.js';
 import type { ChatProvider } from '../../providers/provider.js';
 import { primeStream, sendSse } from '../sse.js';
 import { callContext } from './call-context.js';
@@ -40,7 +41,7 @@ function handlerFor(provider: ChatProvider) {
     }
     const completion = await provider.chat(body, ctx);
     if (completion.usage !== undefined) context.usage = completion.usage;
-    return completion;
+    return reply.type('application/json; charset=utf-8').send(toJsonText(completion));
   };
 }
 

@@ -10,7 +10,7 @@ import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
 import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
-import { readJson, upstreamStatusError } from '../shared/upstream-status.js';
+import { parseJson, readText, upstreamStatusError } from '../shared/upstream-status.js';
 
 /** Largest non-streaming upstream body we accept. */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -79,9 +79,11 @@ export function createOpenAiCompatibleProvider(
     async chat(request, ctx) {
       const { stream_options: _ignored, ...rest } = request;
       const response = await send({ ...rest, stream: false }, ctx, request.model);
-      const body = await readBodyJson(response, id, ctx);
+      const text = await readBodyText(response, id, ctx);
+      const body = parseJson(text, id);
       if (!isCompletion(body)) throw invalidBody(id);
-      return body;
+      // Relayed unchanged: the route may send the upstream's own bytes.
+      return tagRawJson(body, text);
     },
 
     async chatStream(request, ctx) {
@@ -93,12 +95,16 @@ export function createOpenAiCompatibleProvider(
   };
 }
 
-async function readBodyJson(response: UpstreamResponse, provider: string, ctx: CallContext) {
+async function readBodyText(response: UpstreamResponse, provider: string, ctx: CallContext) {
   try {
-    return await readJson(response, provider, MAX_RESPONSE_BYTES);
+    return await readText(response, MAX_RESPONSE_BYTES);
   } catch (error) {
     throw toUpstreamError(provider, error, ctx.signal, 'body');
   }
+}
+
+async function readBodyJson(response: UpstreamResponse, provider: string, ctx: CallContext) {
+  return parseJson(await readBodyText(response, provider, ctx), provider);
 }
 
 /**

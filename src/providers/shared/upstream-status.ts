@@ -76,7 +76,11 @@ export async function readJson(
   provider: string,
   limitBytes: number,
 ): Promise<unknown> {
-  const text = await readText(response, limitBytes);
+  return parseJson(await readText(response, limitBytes), provider);
+}
+
+/** Parses an upstream body; garbage is a 502 that does not quote it. */
+export function parseJson(text: string, provider: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
