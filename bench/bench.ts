@@ -6,7 +6,8 @@
  *
  * Layout on a multi-core machine: this process (the load) on CPU 0, gateway and upstream on CPU 1.
  * Options: --duration S (10) --warmup S (2) --connections "16,64" --modes "nonstream,stream"
- * --targets "direct,cerebras,ollama" --sequential N (500) --smoke (1 s points, 16 connections).
+ * --targets "direct,cerebras,ollama" --sequential N (500) --workers N (1)
+ * --smoke (1 s points, 16 connections). RSS and CPU of several workers are summed.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'direct,cerebras,ollama' },
     sequential: { type: 'string', default: '500' },
     smoke: { type: 'boolean', default: false },
+    workers: { type: 'string', default: '1' },
   },
 });
 const smoke = values.smoke;
@@ -34,6 +36,7 @@ const modes = values.modes.split(',') as ('nonstream' | 'stream')[];
 const targets = values.targets.split(',');
 const sequential = smoke ? 50 : Number(values.sequential);
 const KEY = 'bench-key-0123456789';
+const workers = Number(values.workers);
 
 const pin = (cpu: number, command: string, args: string[]): [string, string[]] =>
   hasTaskset() ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
@@ -85,13 +88,26 @@ async function waitForHealth(url: string): Promise<void> {
   throw new Error(`the gateway did not answer ${url}`);
 }
 
-/** user+system CPU seconds and resident memory (MB) of a process, from /proc. */
+/** user+system CPU seconds and resident memory (MB) of a process and its children (workers). */
 function processStats(pid: number): { cpuSeconds: number; rssMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+  const own = { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return children === ''
+    ? own
+    : children
+        .split(' ')
+        .map((child) => processStats(Number(child)))
+        .reduce(
+          (sum, stats) => ({
+            cpuSeconds: sum.cpuSeconds + stats.cpuSeconds,
+            rssMb: sum.rssMb + stats.rssMb,
+          }),
+          own,
+        );
 }
 
 if (!existsSync('dist/main.js')) throw new Error('run `npm run build` first (npm run bench does)');
@@ -114,7 +130,9 @@ children.push(upstream);
 const upstreamUrl = (await waitForLine(upstream, /ready (\S+)/))[1] ?? '';
 
 const gatewayPort = await freePort();
-const [gatewayCommand, gatewayArgs] = pin(1, process.execPath, ['dist/main.js']);
+// Several workers get every CPU (the load shares them); one worker shares CPU 1 with the upstream.
+const [gatewayCommand, gatewayArgs] =
+  workers > 1 ? [process.execPath, ['dist/main.js']] : pin(1, process.execPath, ['dist/main.js']);
 const gateway = spawn(gatewayCommand, gatewayArgs, {
   // The access log stays on (info) and is part of the cost measured; its lines go to /dev/null.
   stdio: ['ignore', 'ignore', 'inherit'],
@@ -127,6 +145,7 @@ const gateway = spawn(gatewayCommand, gatewayArgs, {
     CEREBRAS_BASE_URL: `${upstreamUrl}/v1`,
     CEREBRAS_API_KEY: 'bench-provider-key',
     LOG_LEVEL: 'info',
+    WORKERS: String(workers),
   },
 });
 children.push(gateway);
@@ -226,7 +245,7 @@ for (const mode of modes) {
 
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 const lines = [
-  `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up)`,
+  `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s))`,
   '',
   '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | RSS max MB |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -1,13 +1,22 @@
+import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { appDepsFromSettings, buildApp } from './app.js';
-import { ConfigError, loadSettings, settingsSecrets } from './config/settings.js';
+import { ConfigError, loadSettings, type Settings, settingsSecrets } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
 import { createProviders } from './providers/registry.js';
 
-/** The only impure entry: environment → settings → providers → app → listen; drain on SIGTERM. */
+/** Delay before a crashed worker is replaced, so a worker that dies at start cannot spin. */
+const RESPAWN_DELAY_MS = 1_000;
+
+/**
+ * The only impure entry: environment → settings → providers → app → listen; drain on SIGTERM.
+ * With WORKERS > 1 this process only supervises that many workers, each a full gateway sharing
+ * the port (Node cluster).
+ */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let settings: ReturnType<typeof loadSettings>;
+  let settings: Settings;
   try {
     settings = loadSettings(process.env);
   } catch (error) {
@@ -17,12 +26,18 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-
   const logger = createLogger({ level: settings.logLevel, secrets: settingsSecrets(settings) });
+  if (settings.workers > 1 && cluster.isPrimary) {
+    supervise(settings, logger);
+    return;
+  }
+  await serve(settings, logger);
+}
+
+async function serve(settings: Settings, logger: Logger): Promise<void> {
   const registry = createProviders(settings);
   const app = await buildApp(appDepsFromSettings(settings, registry.providers, logger));
-
-  if (settings.developmentMode) {
+  if (settings.developmentMode && cluster.isPrimary) {
     logger.warn(
       'DEVELOPMENT_MODE is on: API-key auth is DISABLED. Anyone who can reach this port can use it.',
     );
@@ -47,6 +62,41 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   await app.listen({ host: settings.host, port: settings.port });
+}
+
+/** The primary of a cluster: forks the workers, replaces crashed ones, drains them on SIGTERM. */
+function supervise(settings: Settings, logger: Logger): void {
+  if (settings.developmentMode) {
+    logger.warn(
+      'DEVELOPMENT_MODE is on: API-key auth is DISABLED. Anyone who can reach this port can use it.',
+    );
+  }
+  logger.info({ workers: settings.workers }, 'starting workers');
+  let shuttingDown = false;
+  const alive = new Set<number>();
+  cluster.on('fork', (worker) => alive.add(worker.id));
+  for (let index = 0; index < settings.workers; index++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    alive.delete(worker.id);
+    if (shuttingDown) {
+      if (alive.size === 0) process.exit(0);
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; replacing it');
+    setTimeout(() => cluster.fork(), RESPAWN_DELAY_MS).unref();
+  });
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: draining workers');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    setTimeout(() => {
+      logger.error('workers did not drain in time; exiting');
+      process.exit(1);
+    }, settings.shutdownTimeoutMs + 1_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((error: unknown) => {

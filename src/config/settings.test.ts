@@ -155,3 +155,12 @@ describe('settingsSecrets', () => {
     expect(settingsSecrets(loadSettings(base))).toEqual(['key-one-1234', 'key-two-5678']);
   });
 });
+
+describe('WORKERS', () => {
+  it('defaults to 1, reads a count, and takes auto as the CPU count', () => {
+    expect(loadSettings(base).workers).toBe(1);
+    expect(loadSettings({ ...base, WORKERS: '3' }).workers).toBe(3);
+    expect(loadSettings({ ...base, WORKERS: 'auto' }, () => 6).workers).toBe(6);
+    expect(problemsOf({ ...base, WORKERS: '0' }).join()).toContain('WORKERS');
+  });
+});

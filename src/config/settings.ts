@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+
 /**
  * The one place that turns environment variables into typed, validated, frozen settings. Every bad
  * variable is collected and reported together in one ConfigError.
@@ -36,6 +38,8 @@ export interface Settings {
   readonly readinessTimeoutMs: number;
   readonly readinessCacheMs: number;
   readonly shutdownTimeoutMs: number;
+  /** Processes serving the port (Node cluster); 1 serves from the main process itself. */
+  readonly workers: number;
   readonly ollama: OllamaSettings;
   /** Absent when CEREBRAS_API_KEY is not set: the provider is then not configured. */
   readonly cerebras?: CerebrasSettings;
@@ -65,7 +69,10 @@ const LOG_LEVELS: readonly LogLevel[] = [
 const PROVIDERS: readonly ProviderId[] = ['ollama', 'cerebras'];
 
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
-export function loadSettings(env: Environment): Settings {
+export function loadSettings(
+  env: Environment,
+  cpuCount: () => number = availableParallelism,
+): Settings {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
@@ -175,6 +182,7 @@ export function loadSettings(env: Environment): Settings {
     readinessTimeoutMs: integer('READINESS_TIMEOUT_MS', 2_000, 1, 60_000),
     readinessCacheMs: integer('READINESS_CACHE_MS', 5_000, 0, 600_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    workers: read('WORKERS')?.toLowerCase() === 'auto' ? cpuCount() : integer('WORKERS', 1, 1, 256),
     ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },
     ...(cerebrasKey === undefined
       ? {}

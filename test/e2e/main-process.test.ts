@@ -265,3 +265,65 @@ describe('main process', () => {
     expect(gateway.stdout()).toMatch(/"msg":"stopped"/);
   });
 });
+
+describe('main process with WORKERS=2', () => {
+  let upstream: FakeUpstream;
+  let cwd: string;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-workers-'));
+  });
+  afterEach(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.all([...running].map((child) => once(child, 'exit')));
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('serves from two worker processes and drains them all on SIGTERM', async () => {
+    const port = await freePort();
+    const gateway = spawnGateway(
+      {
+        OLLAMA_HOST: upstream.url,
+        LOG_LEVEL: 'info',
+        PORT: String(port),
+        ALLOWED_API_KEYS: CLIENT_CANARY,
+        WORKERS: '2',
+      },
+      cwd,
+    );
+    await within(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          const listens = gateway.stdout().match(/"msg":"Server listening at /g) ?? [];
+          if (listens.length >= 2) resolve();
+        };
+        gateway.child.stdout?.on('data', check);
+        check();
+      }),
+      START_TIMEOUT_MS,
+      'two workers listening',
+    );
+    const url = `http://127.0.0.1:${port}`;
+    for (let index = 0; index < 20; index++) {
+      // A fresh connection each time, so the kernel or the primary can hand it to either worker.
+      const response = await fetch(`${url}/v1/models`, {
+        headers: { authorization: `Bearer ${CLIENT_CANARY}`, connection: 'close' },
+      });
+      expect(response.status).toBe(200);
+      await response.text();
+    }
+    gateway.child.kill('SIGTERM');
+    expect(await within(gateway.exited, 10_000, 'exit after SIGTERM')).toBe(0);
+    const access = gateway
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request completed"'))
+      .map((line) => JSON.parse(line) as { pid: number });
+    expect(access).toHaveLength(20);
+    expect(new Set(access.map((entry) => entry.pid)).size).toBe(2);
+    expect(gateway.stdout()).toContain('"workers":2');
+  });
+});
