@@ -35,6 +35,8 @@ export interface AppDeps {
   readonly bodyLimitBytes?: number;
   readonly logger?: FastifyBaseLogger;
   readonly readiness?: { readonly timeoutMs: number; readonly cacheMs: number };
+  /** Fetching and caching each provider's listing for the merged `/v1/models`. */
+  readonly modelList?: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly now?: () => number;
 }
 
@@ -54,6 +56,7 @@ export function appDepsFromSettings(
     bodyLimitBytes: settings.bodyLimitBytes,
     logger,
     readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
+    modelList: { timeoutMs: settings.modelListTimeoutMs, cacheMs: settings.modelListCacheMs },
   };
 }
 
@@ -140,6 +143,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now: deps.now ?? Date.now,
   });
   chatCompletionRoutes(app, routeOptions);
-  modelRoutes(app, routeOptions);
+  modelRoutes(app, {
+    ...routeOptions,
+    timeoutMs: deps.modelList?.timeoutMs ?? 5_000,
+    cacheMs: deps.modelList?.cacheMs ?? 10_000,
+    now: deps.now ?? Date.now,
+  });
   return app;
 }

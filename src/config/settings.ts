@@ -37,6 +37,8 @@ export interface Settings {
   readonly upstream: UpstreamTimeoutSettings;
   readonly readinessTimeoutMs: number;
   readonly readinessCacheMs: number;
+  readonly modelListTimeoutMs: number;
+  readonly modelListCacheMs: number;
   readonly shutdownTimeoutMs: number;
   /** Processes serving the port (Node cluster); 1 serves from the main process itself. */
   readonly workers: number;
@@ -181,6 +183,8 @@ export function loadSettings(
     },
     readinessTimeoutMs: integer('READINESS_TIMEOUT_MS', 2_000, 1, 60_000),
     readinessCacheMs: integer('READINESS_CACHE_MS', 5_000, 0, 600_000),
+    modelListTimeoutMs: integer('MODEL_LIST_TIMEOUT_MS', 5_000, 1, 600_000),
+    modelListCacheMs: integer('MODEL_LIST_CACHE_MS', 10_000, 0, 3_600_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     workers: read('WORKERS')?.toLowerCase() === 'auto' ? cpuCount() : integer('WORKERS', 1, 1, 256),
     ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },

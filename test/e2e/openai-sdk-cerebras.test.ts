@@ -234,3 +234,22 @@ describe('stream_options.include_usage', () => {
     });
   }
 });
+
+describe('routing by model on /v1', () => {
+  it('sends cerebras/<model> to Cerebras with the prefix removed', async () => {
+    const harness = await startGateway();
+    try {
+      const completion = await harness.client('').chat.completions.create({
+        model: 'cerebras/llama-3.3-70b',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      expect(completion.choices[0]?.message.content).toBe('Hello from the fake upstream!');
+      const sent = onlyRequest(harness.upstream);
+      expect(sent.path).toBe('/v1/chat/completions');
+      expect(sent.json).toMatchObject({ model: 'llama-3.3-70b' });
+      expect(sent.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`);
+    } finally {
+      await harness.close();
+    }
+  });
+});

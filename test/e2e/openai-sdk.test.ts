@@ -128,11 +128,20 @@ describe('models', () => {
     },
   ];
 
-  it('GET /v1/models lists the default provider (Ollama /api/tags, mapped)', async () => {
+  it('GET /v1/models merges the default provider by name and every provider prefixed', async () => {
     const page = await gateway.client('').models.list();
-    expect(page.data).toEqual(ollamaModels);
-    const sent = onlyRequest(gateway.upstream);
-    expect(`${sent.method} ${sent.path}`).toBe('GET /api/tags');
+    const cerebrasIds = ['llama3.1-8b', 'llama-3.3-70b', 'qwen-3-32b'];
+    expect(page.data.map((model) => model.id)).toEqual([
+      ...ollamaModels.map((model) => model.id),
+      ...ollamaModels.map((model) => `ollama/${model.id}`),
+      ...cerebrasIds.map((id) => `cerebras/${id}`),
+    ]);
+    expect(page.data.slice(0, ollamaModels.length)).toEqual(ollamaModels);
+    const paths = gateway.upstream.requests.map((sent) => `${sent.method} ${sent.path}`).sort();
+    expect(paths).toEqual(['GET /api/tags', 'GET /v1/models']);
+    // Cached: a second listing asks no upstream.
+    await gateway.client('').models.list();
+    expect(gateway.upstream.requests).toHaveLength(2);
   });
 
   it('GET /ollama/v1/models is the same mapped list, with the request id forwarded', async () => {

@@ -668,3 +668,74 @@ describe('bounded input', () => {
     expect(response.statusCode).toBe(200);
   });
 });
+
+describe('routing by model on /v1', () => {
+  it.each([
+    ['cerebras/m1', 'cerebras', 'm1'],
+    ['ollama/library/m2:7b', 'ollama', 'library/m2:7b'],
+    ['hf.co/org/m3', 'ollama', 'hf.co/org/m3'],
+    ['m4', 'ollama', 'm4'],
+  ])('%s goes to %s as %s, JSON and stream', async (model, providerId, upstreamModel) => {
+    const { app, ollama, cerebras } = await appWith();
+    const provider = providerId === 'cerebras' ? cerebras : ollama;
+    for (const stream of [false, true]) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: auth,
+        payload: { ...chatBody, model, stream },
+      });
+      expect(response.statusCode).toBe(200);
+    }
+    expect(provider.calls.map((call) => [call.method, call.request?.model])).toEqual([
+      ['chat', upstreamModel],
+      ['chatStream', upstreamModel],
+    ]);
+  });
+
+  it('keeps a prefixed route pinned to its provider whatever the model says', async () => {
+    const { app, ollama, cerebras } = await appWith();
+    await app.inject({
+      method: 'POST',
+      url: '/ollama/v1/chat/completions',
+      headers: auth,
+      payload: { ...chatBody, model: 'cerebras/m1' },
+    });
+    expect(ollama.calls[0]?.request?.model).toBe('cerebras/m1');
+    expect(cerebras.calls).toHaveLength(0);
+  });
+});
+
+describe('merged model list', () => {
+  it('leaves out a provider that is down and caches each listing', async () => {
+    const { app, ollama, cerebras } = await appWith({
+      cerebras: {
+        listModels: async () => {
+          throw new UpstreamError('down');
+        },
+      },
+    });
+    for (let round = 0; round < 2; round++) {
+      const response = await app.inject({ method: 'GET', url: '/v1/models', headers: auth });
+      expect(response.statusCode).toBe(200);
+      expect(response.json().data.map((model: { id: string }) => model.id)).toEqual([
+        'ollama-model',
+        'ollama/ollama-model',
+      ]);
+    }
+    expect(ollama.calls).toHaveLength(1);
+    expect(cerebras.calls).toHaveLength(1);
+  });
+
+  it('fails with the default provider error only when every provider is down', async () => {
+    const down = {
+      listModels: async () => {
+        throw new UpstreamTimeoutError('x', 'first_byte');
+      },
+    };
+    const { app } = await appWith({ ollama: down, cerebras: down });
+    const response = await app.inject({ method: 'GET', url: '/v1/models', headers: auth });
+    expect(response.statusCode).toBe(504);
+    expectEnvelope(response.body, 'api_error', 'upstream_timeout');
+  });
+});

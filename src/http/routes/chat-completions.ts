@@ -4,6 +4,7 @@ import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
 import type { ChatProvider } from '../../providers/provider.js';
+import { resolveModel } from '../../routing/resolve-model.js';
 import { primeStream, sendSse } from '../sse.js';
 import { callContext } from './call-context.js';
 
@@ -13,36 +14,47 @@ export interface ProviderRoutesOptions {
 }
 
 /**
- * `POST /v1/chat/completions` (default provider) and `POST /{provider}/v1/chat/completions`, one
- * static route per configured provider; an unconfigured provider is a 404 naming it.
+ * `POST /v1/chat/completions`, routed by model (`provider/model`, else the default provider), and
+ * `POST /{provider}/v1/chat/completions`, one static route per configured provider, pinned to it;
+ * an unconfigured provider is a 404 naming it.
  */
 export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: chatRequestSchema };
-  app.post('/v1/chat/completions', { schema }, handlerFor(options.defaultProvider));
+  app.post('/v1/chat/completions', { schema }, async (request, reply) => {
+    const body = request.body as ChatRequest;
+    const target = resolveModel(body.model, options.providers, options.defaultProvider);
+    const upstreamBody = target.model === body.model ? body : { ...body, model: target.model };
+    return complete(target.provider, upstreamBody, request, reply);
+  });
   for (const provider of options.providers.values()) {
-    app.post(`/${provider.id}/v1/chat/completions`, { schema }, handlerFor(provider));
+    app.post(`/${provider.id}/v1/chat/completions`, { schema }, async (request, reply) =>
+      complete(provider, request.body as ChatRequest, request, reply),
+    );
   }
   app.post('/:provider/v1/chat/completions', unknownProvider(options.providers));
 }
 
-function handlerFor(provider: ChatProvider) {
-  return async function chatCompletions(request: FastifyRequest, reply: FastifyReply) {
-    const body = request.body as ChatRequest;
-    const context = request.gateway;
-    context.provider = provider.id;
-    context.model = body.model;
-    const ctx = callContext(request);
-    if (body.stream === true) {
-      const stream = await primeStream(await provider.chatStream(body, ctx));
-      await sendSse(request, reply, stream, {
-        includeUsage: body.stream_options?.include_usage === true,
-      });
-      return reply;
-    }
-    const completion = await provider.chat(body, ctx);
-    if (completion.usage !== undefined) context.usage = completion.usage;
-    return reply.type('application/json; charset=utf-8').send(toJsonText(completion));
-  };
+/** Serves one chat request from `provider`: JSON, or SSE after the first chunk arrived. */
+async function complete(
+  provider: ChatProvider,
+  body: ChatRequest,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const context = request.gateway;
+  context.provider = provider.id;
+  context.model = body.model;
+  const ctx = callContext(request);
+  if (body.stream === true) {
+    const stream = await primeStream(await provider.chatStream(body, ctx));
+    await sendSse(request, reply, stream, {
+      includeUsage: body.stream_options?.include_usage === true,
+    });
+    return reply;
+  }
+  const completion = await provider.chat(body, ctx);
+  if (completion.usage !== undefined) context.usage = completion.usage;
+  return reply.type('application/json; charset=utf-8').send(toJsonText(completion));
 }
 
 /** A 404 for `/{unknown}/v1/...` that names the configured providers (not secret). */
