@@ -16,6 +16,7 @@ import { SECURITY_HEADERS, securityHeaders } from './http/hooks/security-headers
 import { shutdownGuard } from './http/hooks/shutdown-guard.js';
 import { registerJsonBodyParser } from './http/json-body-parser.js';
 import { chatCompletionRoutes } from './http/routes/chat-completions.js';
+import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import type { ChatProvider } from './providers/provider.js';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now: deps.now ?? Date.now,
   });
   chatCompletionRoutes(app, routeOptions);
+  embeddingsRoutes(app, routeOptions);
   modelRoutes(app, {
     ...routeOptions,
     timeoutMs: deps.modelList?.timeoutMs ?? 5_000,

@@ -4,6 +4,7 @@ import type {
   ChatRequest,
   ModelInfo,
 } from '../openai/chat-types.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai/embeddings-types.js';
 import type { UpstreamClient } from './shared/upstream-client.js';
 
 /** The slice of a pino logger providers use (pino's and Fastify's loggers both fit). */
@@ -41,6 +42,8 @@ export interface ChatProvider {
   chat(request: ChatRequest, ctx: CallContext): Promise<ChatCompletion>;
   /** Resolves once the upstream answered with a success status; fails before that otherwise. */
   chatStream(request: ChatRequest, ctx: CallContext): Promise<ChatStream>;
+  /** `POST /v1/embeddings`; `encoding_format` is honoured (float or base64). */
+  embeddings(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResponse>;
 }
 
 /** Collaborators a provider gets injected, so tests can replace the clock, ids and HTTP client. */

@@ -4,12 +4,13 @@ import type {
   ChatRequest,
   ModelInfo,
 } from '../../src/openai/chat-types.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../../src/openai/embeddings-types.js';
 import type { CallContext, ChatProvider, ChatStream } from '../../src/providers/provider.js';
 
 /** One recorded call to a fake provider. */
 export interface FakeCall {
-  readonly method: 'chat' | 'chatStream' | 'listModels';
-  readonly request?: ChatRequest;
+  readonly method: 'chat' | 'chatStream' | 'listModels' | 'embeddings';
+  readonly request?: ChatRequest | EmbeddingsRequest;
   readonly ctx: CallContext;
 }
 
@@ -21,6 +22,7 @@ export interface FakeProviderBehaviour {
   chat?(request: ChatRequest, ctx: CallContext): Promise<ChatCompletion>;
   chatStream?(request: ChatRequest, ctx: CallContext): Promise<ChatStream>;
   listModels?(ctx: CallContext): Promise<readonly ModelInfo[]>;
+  embeddings?(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResponse>;
 }
 
 /** A completion as a provider would return it. */
@@ -85,6 +87,16 @@ export function createFakeProvider(
     async chat(request, ctx) {
       calls.push({ method: 'chat', request, ctx });
       return behaviour.chat ? behaviour.chat(request, ctx) : completion(request.model);
+    },
+    async embeddings(request, ctx) {
+      calls.push({ method: 'embeddings', request, ctx });
+      if (behaviour.embeddings) return behaviour.embeddings(request, ctx);
+      return {
+        object: 'list',
+        data: [{ object: 'embedding', index: 0, embedding: [0.25, 0.5] }],
+        model: request.model,
+        usage: { prompt_tokens: 2, total_tokens: 2 },
+      };
     },
     async chatStream(request, ctx) {
       calls.push({ method: 'chatStream', request, ctx });

@@ -37,9 +37,14 @@ export function defaultFakeResponse(
     return openAiChat(request.json, replyPieces);
   }
   if (request.method === 'GET' && pathname.endsWith('/models')) return { body: openAiModelList() };
+  if (request.method === 'POST' && pathname.endsWith('/embeddings')) {
+    return openAiEmbeddings(request.json);
+  }
   switch (route) {
     case 'POST /api/chat':
       return ollamaChat(request.json, replyPieces);
+    case 'POST /api/embed':
+      return ollamaEmbed(request.json);
     case 'GET /api/tags':
       return { body: ollamaTags() };
     case 'GET /api/version':
@@ -123,4 +128,36 @@ function messageText(message: unknown): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A deterministic vector per input: [index, length of the text, 0.5]. */
+function fakeVectors(input: unknown): number[][] {
+  const texts = Array.isArray(input) ? input : [input];
+  return texts.map((text, index) => [index, String(text).length, 0.5]);
+}
+
+function openAiEmbeddings(json: unknown): FakeResponse {
+  if (!isRecord(json)) return { status: 400, body: { error: { message: 'bad body' } } };
+  const base64 = json.encoding_format === 'base64';
+  const data = fakeVectors(json.input).map((vector, index) => ({
+    object: 'embedding',
+    index,
+    embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector,
+  }));
+  const usage = { prompt_tokens: data.length * 3, total_tokens: data.length * 3 };
+  return { body: { object: 'list', data, model: json.model, usage } };
+}
+
+function ollamaEmbed(json: unknown): FakeResponse {
+  if (!isRecord(json)) return { status: 400, body: { error: 'invalid request body' } };
+  const embeddings = fakeVectors(json.input);
+  return {
+    body: {
+      model: json.model,
+      embeddings,
+      total_duration: 1_000_000,
+      load_duration: 100_000,
+      prompt_eval_count: embeddings.length * 3,
+    },
+  };
 }

@@ -5,6 +5,11 @@ import { parseNdjson } from '../shared/ndjson-parser.js';
 import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
 import { readJson, upstreamStatusError } from '../shared/upstream-status.js';
 import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
+import {
+  fromOllamaEmbedResponse,
+  isOllamaEmbedResponse,
+  toOllamaEmbedRequest,
+} from './ollama-embeddings.js';
 import { ollamaChunks } from './ollama-stream.js';
 import { isOllamaChatResponse, isOllamaTagsResponse } from './ollama-wire.js';
 import { toOllamaChatRequest } from './to-ollama-request.js';
@@ -67,6 +72,26 @@ export function createOllamaProvider(_settings: OllamaSettings, deps: ProviderDe
         throw new UpstreamError('The ollama upstream returned an unexpected response body.');
       }
       return fromOllamaChatResponse(parsed, { id: `chatcmpl-${generateId()}`, generateId, now });
+    },
+
+    async embeddings(request, ctx) {
+      const body = JSON.stringify(toOllamaEmbedRequest(request));
+      const response = await upstream.request({
+        method: 'POST',
+        path: '/api/embed',
+        body,
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+      });
+      if (response.status !== 200) {
+        throw await upstreamStatusError(response, { ...context, model: request.model });
+      }
+      const parsed = await readBody(response, ctx);
+      if (!isOllamaEmbedResponse(parsed)) {
+        throw new UpstreamError('The ollama upstream returned an unexpected embeddings body.');
+      }
+      const inputs = typeof request.input === 'string' ? 1 : request.input.length;
+      return fromOllamaEmbedResponse(parsed, request.encoding_format ?? 'float', inputs);
     },
 
     async chatStream(request, ctx) {

@@ -234,3 +234,29 @@ describe('openai-compatible provider', () => {
     expect((await failure(provider(down).listModels(ctx()))).status).toBe(502);
   });
 });
+
+describe('openai-compatible embeddings', () => {
+  const request = { model: 'e', input: 'hi' };
+
+  it('relays the request and returns the upstream body', async () => {
+    const body = {
+      object: 'list',
+      data: [{ object: 'embedding', index: 0, embedding: [1] }],
+      model: 'e',
+      usage: { prompt_tokens: 1, total_tokens: 1 },
+    };
+    const { upstream, sent } = stubUpstream(200, JSON.stringify(body));
+    expect(await provider(upstream).embeddings(request, ctx())).toEqual(body);
+    expect(sent[0]).toMatchObject({ method: 'POST', path: '/embeddings' });
+    expect(JSON.parse(sent[0]?.body ?? '')).toEqual(request);
+  });
+
+  it('maps garbage to 502 and upstream statuses like chat', async () => {
+    const { upstream } = stubUpstream(200, '{"object":"list"}');
+    expect((await failure(provider(upstream).embeddings(request, ctx()))).status).toBe(502);
+    const { upstream: missing } = stubUpstream(404, '{}');
+    expect((await failure(provider(missing).embeddings(request, ctx()))).code).toBe(
+      'model_not_found',
+    );
+  });
+});

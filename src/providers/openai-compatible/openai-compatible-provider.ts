@@ -6,6 +6,7 @@ import type {
   ModelInfo,
   Usage,
 } from '../../openai/chat-types.js';
+import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
 import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
@@ -83,6 +84,23 @@ export function createOpenAiCompatibleProvider(
       const body = parseJson(text, id);
       if (!isCompletion(body)) throw invalidBody(id);
       // Relayed unchanged: the route may send the upstream's own bytes.
+      return tagRawJson(body, text);
+    },
+
+    async embeddings(request, ctx) {
+      const response = await upstream.request({
+        method: 'POST',
+        path: '/embeddings',
+        body: JSON.stringify(request),
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+      });
+      if (response.status < 200 || response.status >= 300) {
+        throw await upstreamStatusError(response, { provider: id, model: request.model, secrets });
+      }
+      const text = await readBodyText(response, id, ctx);
+      const body = parseJson(text, id);
+      if (!isEmbeddingsResponse(body)) throw invalidBody(id);
       return tagRawJson(body, text);
     },
 
@@ -173,6 +191,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function isCompletion(value: unknown): value is ChatCompletion {
   return isObject(value) && Array.isArray(value.choices) && typeof value.id === 'string';
+}
+
+function isEmbeddingsResponse(value: unknown): value is EmbeddingsResponse {
+  return isObject(value) && Array.isArray(value.data);
 }
 
 function isChunk(value: unknown): value is ChatCompletionChunk {
