@@ -19,6 +19,7 @@ import { chatCompletionRoutes } from './http/routes/chat-completions.js';
 import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
+import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { ChatProvider } from './providers/provider.js';
 
 /** Everything the app is built from. Only `providers` is required; the rest has safe defaults. */
@@ -36,6 +37,8 @@ export interface AppDeps {
   readonly bodyLimitBytes?: number;
   readonly logger?: FastifyBaseLogger;
   readonly readiness?: { readonly timeoutMs: number; readonly cacheMs: number };
+  /** Prometheus metrics to record into (served by main.ts on its own listener). */
+  readonly metrics?: GatewayMetrics | undefined;
   /** Fetching and caching each provider's listing for the merged `/v1/models`. */
   readonly modelList?: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly now?: () => number;
@@ -87,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Requests Fastify rejects before any hook (a malformed URL) still get our headers and body.
     frameworkErrors: (_error, request, reply) => {
-      beginRequest(request, reply);
+      beginRequest(request, reply, deps.metrics);
       if (withSecurityHeaders) reply.headers(SECURITY_HEADERS);
       sendError(
         request,
@@ -111,7 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('gateway', undefined as never);
   registerJsonBodyParser(app);
-  app.addHook('onRequest', requestContext());
+  app.addHook('onRequest', requestContext(deps.metrics));
   if (withSecurityHeaders) app.addHook('onRequest', securityHeaders());
   app.addHook('onRequest', shutdownGuard(app));
   const origins = deps.corsAllowedOrigins ?? [];
@@ -136,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler(bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
 
-  const routeOptions = { providers: deps.providers, defaultProvider };
+  const routeOptions = { providers: deps.providers, defaultProvider, metrics: deps.metrics };
   healthRoutes(app, {
     ...routeOptions,
     timeoutMs: deps.readiness?.timeoutMs ?? 2_000,

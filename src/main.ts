@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { appDepsFromSettings, buildApp } from './app.js';
 import { ConfigError, loadSettings, type Settings, settingsSecrets } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
+import { createGatewayMetrics } from './metrics/gateway-metrics.js';
+import { createMetricsServer } from './metrics/metrics-server.js';
 import { createProviders } from './providers/registry.js';
 
 /** Delay before a crashed worker is replaced, so a worker that dies at start cannot spin. */
@@ -36,7 +38,18 @@ async function main(): Promise<void> {
 
 async function serve(settings: Settings, logger: Logger): Promise<void> {
   const registry = createProviders(settings);
-  const app = await buildApp(appDepsFromSettings(settings, registry.providers, logger));
+  const metrics = settings.metrics === undefined ? undefined : createGatewayMetrics();
+  const app = await buildApp({
+    ...appDepsFromSettings(settings, registry.providers, logger),
+    metrics,
+  });
+  const metricsServer =
+    metrics === undefined || settings.metrics === undefined
+      ? undefined
+      : createMetricsServer(metrics, {
+          ...settings.metrics,
+          onError: (error) => logger.error({ err: error }, 'metrics rendering failed'),
+        });
   if (settings.developmentMode && cluster.isPrimary) {
     logger.warn(
       'DEVELOPMENT_MODE is on: API-key auth is DISABLED. Anyone who can reach this port can use it.',
@@ -54,6 +67,7 @@ async function serve(settings: Settings, logger: Logger): Promise<void> {
     }, settings.shutdownTimeoutMs);
     timer.unref();
     await app.close();
+    await metricsServer?.close();
     await registry.close();
     logger.info('stopped');
     process.exit(0);
@@ -61,6 +75,11 @@ async function serve(settings: Settings, logger: Logger): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
+  // Metrics first: a port clash stops start-up before the gateway takes traffic.
+  if (metricsServer !== undefined && settings.metrics !== undefined) {
+    const { port } = await metricsServer.listen();
+    logger.info({ host: settings.metrics.host, port }, 'metrics listening on /metrics');
+  }
   await app.listen({ host: settings.host, port: settings.port });
 }
 

@@ -164,3 +164,23 @@ describe('WORKERS', () => {
     expect(problemsOf({ ...base, WORKERS: '0' }).join()).toContain('WORKERS');
   });
 });
+
+describe('METRICS_PORT and METRICS_HOST', () => {
+  it('is off by default and on its own loopback listener when set', () => {
+    expect(loadSettings(base).metrics).toBeUndefined();
+    expect(loadSettings({ ...base, METRICS_PORT: '9464' }).metrics).toEqual({
+      host: '127.0.0.1',
+      port: 9464,
+    });
+    expect(
+      loadSettings({ ...base, METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics?.host,
+    ).toBe('0.0.0.0');
+  });
+
+  it('refuses the public port and (for now) several workers', () => {
+    expect(problemsOf({ ...base, METRICS_PORT: '8080' }).join()).toMatch(/METRICS_PORT.*PORT/);
+    expect(problemsOf({ ...base, METRICS_PORT: '9464', WORKERS: '2' }).join()).toMatch(
+      /METRICS_PORT.*WORKERS/,
+    );
+  });
+});

@@ -45,6 +45,13 @@ export interface Settings {
   readonly ollama: OllamaSettings;
   /** Absent when CEREBRAS_API_KEY is not set: the provider is then not configured. */
   readonly cerebras?: CerebrasSettings;
+  /** Prometheus `/metrics` on its own listener; absent when METRICS_PORT is 0 (the default). */
+  readonly metrics?: MetricsSettings;
+}
+
+export interface MetricsSettings {
+  readonly host: string;
+  readonly port: number;
 }
 
 /** Thrown by {@link loadSettings}; its message lists every problem, one per line. */
@@ -166,6 +173,16 @@ export function loadSettings(
     problems.push('DEFAULT_PROVIDER=cerebras needs CEREBRAS_API_KEY');
   }
 
+  const workers =
+    read('WORKERS')?.toLowerCase() === 'auto' ? cpuCount() : integer('WORKERS', 1, 1, 256);
+  const metricsPort = integer('METRICS_PORT', 0, 0, 65_535);
+  if (metricsPort !== 0 && metricsPort === port) {
+    problems.push('METRICS_PORT must differ from PORT (metrics are served off the public port)');
+  }
+  if (metricsPort !== 0 && workers > 1) {
+    problems.push('METRICS_PORT cannot be used with WORKERS > 1 yet (each worker counts alone)');
+  }
+
   const settings: Settings = {
     host,
     port,
@@ -186,11 +203,14 @@ export function loadSettings(
     modelListTimeoutMs: integer('MODEL_LIST_TIMEOUT_MS', 5_000, 1, 600_000),
     modelListCacheMs: integer('MODEL_LIST_CACHE_MS', 10_000, 0, 3_600_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
-    workers: read('WORKERS')?.toLowerCase() === 'auto' ? cpuCount() : integer('WORKERS', 1, 1, 256),
+    workers,
     ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },
     ...(cerebrasKey === undefined
       ? {}
       : { cerebras: { baseUrl: cerebrasUrl, apiKey: cerebrasKey } }),
+    ...(metricsPort === 0
+      ? {}
+      : { metrics: { host: read('METRICS_HOST') ?? '127.0.0.1', port: metricsPort } }),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

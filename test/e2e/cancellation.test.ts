@@ -192,4 +192,19 @@ describe('client cancellation', () => {
       `open upstream connections back to ${PROVIDERS.length} (now ${gateway.upstream.openConnections()})`,
     );
   });
+
+  it('counts every abort in the metrics and leaves no request or stream in flight', async () => {
+    const text = await gateway.metrics.render();
+    const aborts = text
+      .split('\n')
+      .filter((line) => line.startsWith('aigw_client_aborts_total{'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    const aborted = gateway.logs
+      .entries()
+      .filter((entry) => entry.msg === 'request completed' && entry.status === 499).length;
+    expect(aborted).toBeGreaterThan(0);
+    expect(aborts).toBe(aborted);
+    expect(text).toMatch(/^aigw_requests_in_flight 0$/m);
+    expect(text).toMatch(/^aigw_streams_in_flight 0$/m);
+  });
 });

@@ -327,3 +327,53 @@ describe('main process with WORKERS=2', () => {
     expect(gateway.stdout()).toContain('"workers":2');
   });
 });
+
+describe('main process with METRICS_PORT', () => {
+  let upstream: FakeUpstream;
+  let cwd: string;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-metrics-'));
+  });
+  afterEach(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.all([...running].map((child) => once(child, 'exit')));
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('serves /metrics on its own listener only, without keys in it', async () => {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const gateway = spawnGateway(
+      {
+        OLLAMA_HOST: upstream.url,
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        ALLOWED_API_KEYS: CLIENT_CANARY,
+      },
+      cwd,
+    );
+    await listening(gateway);
+    const url = `http://127.0.0.1:${port}`;
+    const ok = await postChat(url, '/ollama/v1/chat/completions', chatBody(false), {
+      apiKey: CLIENT_CANARY,
+    });
+    expect(ok.status).toBe(200);
+    await ok.text();
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(scrape.status).toBe(200);
+    expect(scrape.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const text = await scrape.text();
+    expect(text).toMatch(/^aigw_requests_total\{.*route="\/ollama\/v1\/chat\/completions".*\} 1$/m);
+    expect(text).toContain('aigw_nodejs_eventloop_lag_seconds');
+    expect(text).not.toContain(CLIENT_CANARY);
+    const onPublicPort = await fetch(`${url}/metrics`, {
+      headers: { authorization: `Bearer ${CLIENT_CANARY}` },
+    });
+    expect(onPublicPort.status).toBe(404);
+    await onPublicPort.text();
+  });
+});

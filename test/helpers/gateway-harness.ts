@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { appDepsFromSettings, buildApp } from '../../src/app.js';
 import { loadSettings, type Settings, settingsSecrets } from '../../src/config/settings.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../../src/metrics/gateway-metrics.js';
 import { createProviders, type ProviderRegistry } from '../../src/providers/registry.js';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
@@ -20,6 +21,8 @@ export interface GatewayHarness {
   /** e.g. `http://127.0.0.1:PORT` */
   readonly url: string;
   readonly logs: LogCapture;
+  /** What the gateway recorded (served by main.ts on METRICS_PORT). */
+  readonly metrics: GatewayMetrics;
   /** An official OpenAI SDK client for `prefix` ('' → `/v1`, 'ollama' → `/ollama/v1`). */
   client(prefix?: string, options?: { apiKey?: string; maxRetries?: number }): OpenAI;
   close(): Promise<void>;
@@ -41,7 +44,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   });
   const logs = captureLogs(settingsSecrets(settings), settings.logLevel);
   const registry = createProviders(settings);
-  const app = await buildApp(appDepsFromSettings(settings, registry.providers, logs.logger));
+  const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
+  const app = await buildApp({
+    ...appDepsFromSettings(settings, registry.providers, logs.logger),
+    metrics,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
@@ -52,6 +59,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     registry,
     url,
     logs,
+    metrics,
     client(prefix = '', options = {}) {
       return new OpenAI({
         apiKey: options.apiKey ?? CLIENT_KEY,

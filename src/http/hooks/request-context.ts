@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientClosedError } from '../../errors/gateway-error.js';
+import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Usage } from '../../openai/chat-types.js';
 
 /** Who is calling. Later: per-key limits and budgets hang off this. */
@@ -19,6 +20,8 @@ export interface RequestContext {
   model?: string;
   usage?: Usage;
   errorCode?: string;
+  /** The client asked for a stream. */
+  streamed?: boolean;
   /** Set only by routes that call an upstream; aborted when the client goes away. */
   abortController?: AbortController;
 }
@@ -34,21 +37,26 @@ declare module 'fastify' {
  * and on the response's `close` writes the one access-log line. A close before the response
  * finished is a client disconnect: the upstream call is aborted at once and the line says 499.
  */
-export function requestContext() {
+export function requestContext(metrics?: GatewayMetrics) {
   return function requestContextHook(
     request: FastifyRequest,
     reply: FastifyReply,
     done: () => void,
   ): void {
-    beginRequest(request, reply);
+    beginRequest(request, reply, metrics);
     done();
   };
 }
 
 /** The hook's work, also called for requests Fastify rejects before hooks run (bad URLs). */
-export function beginRequest(request: FastifyRequest, reply: FastifyReply): void {
+export function beginRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  metrics?: GatewayMetrics,
+): void {
   request.gateway = { startTime: performance.now() };
   reply.header('x-request-id', request.id);
+  metrics?.requestStarted();
   reply.raw.once('close', () => {
     // writableEnded, not writableFinished: once we ended the response the upstream work is done,
     // even if the last bytes never reached a client that left.
@@ -57,8 +65,29 @@ export function beginRequest(request: FastifyRequest, reply: FastifyReply): void
       request.gateway.abortController?.abort(new ClientClosedError());
       request.gateway.errorCode ??= 'client_closed_request';
     }
-    logAccess(request, finished ? reply.raw.statusCode : 499);
+    const status = finished ? reply.raw.statusCode : 499;
+    logAccess(request, status);
+    if (metrics !== undefined) recordMetrics(metrics, request, status);
   });
+}
+
+function recordMetrics(metrics: GatewayMetrics, request: FastifyRequest, status: number): void {
+  const { gateway } = request;
+  metrics.requestFinished({
+    route: request.routeOptions.url ?? 'unmatched',
+    provider: gateway.provider,
+    model: gateway.model,
+    status,
+    durationSeconds: (performance.now() - gateway.startTime) / 1000,
+    errorCode: gateway.errorCode,
+    streamed: gateway.streamed === true,
+    promptTokens: gateway.usage?.prompt_tokens,
+    completionTokens: gateway.usage?.completion_tokens,
+  });
+  // One call, one upstream attempt: when retries arrive, count per attempt instead.
+  if (gateway.provider !== undefined && gateway.errorCode?.startsWith('upstream_') === true) {
+    metrics.upstreamError(gateway.provider, gateway.errorCode);
+  }
 }
 
 function logAccess(request: FastifyRequest, status: number): void {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError } from '../../errors/gateway-error.js';
+import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
@@ -11,6 +12,7 @@ import { callContext } from './call-context.js';
 export interface ProviderRoutesOptions {
   readonly providers: ReadonlyMap<string, ChatProvider>;
   readonly defaultProvider: ChatProvider;
+  readonly metrics?: GatewayMetrics | undefined;
 }
 
 /**
@@ -24,11 +26,11 @@ export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRout
     const body = request.body as ChatRequest;
     const target = resolveModel(body.model, options.providers, options.defaultProvider);
     const upstreamBody = target.model === body.model ? body : { ...body, model: target.model };
-    return complete(target.provider, upstreamBody, request, reply);
+    return complete(target.provider, upstreamBody, request, reply, options.metrics);
   });
   for (const provider of options.providers.values()) {
     app.post(`/${provider.id}/v1/chat/completions`, { schema }, async (request, reply) =>
-      complete(provider, request.body as ChatRequest, request, reply),
+      complete(provider, request.body as ChatRequest, request, reply, options.metrics),
     );
   }
   app.post('/:provider/v1/chat/completions', unknownProvider(options.providers));
@@ -40,16 +42,27 @@ async function complete(
   body: ChatRequest,
   request: FastifyRequest,
   reply: FastifyReply,
+  metrics: GatewayMetrics | undefined,
 ) {
   const context = request.gateway;
   context.provider = provider.id;
   context.model = body.model;
   const ctx = callContext(request);
   if (body.stream === true) {
+    context.streamed = true;
     const stream = await primeStream(await provider.chatStream(body, ctx));
-    await sendSse(request, reply, stream, {
-      includeUsage: body.stream_options?.include_usage === true,
-    });
+    if (metrics !== undefined && stream.first.done !== true) {
+      const seconds = (performance.now() - context.startTime) / 1000;
+      metrics.timeToFirstToken(provider.id, body.model, seconds);
+    }
+    metrics?.streamStarted();
+    try {
+      await sendSse(request, reply, stream, {
+        includeUsage: body.stream_options?.include_usage === true,
+      });
+    } finally {
+      metrics?.streamFinished();
+    }
     return reply;
   }
   const completion = await provider.chat(body, ctx);
