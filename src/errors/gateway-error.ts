@@ -10,6 +10,15 @@ export type ErrorType =
   | 'rate_limit_error'
   | 'api_error';
 
+/**
+ * How far a failed upstream attempt got, which decides whether another attempt is safe:
+ * - `not_sent`: refused connection, DNS, connect timeout; the upstream never saw the request.
+ * - `refused`: it answered without doing the work (429, 503, rejected our credentials).
+ * - `failed`: it may have worked on it (5xx, reset or no headers before the first-byte timeout).
+ * - `broken`: its response began and then failed (mid-stream error, bad body, idle timeout).
+ */
+export type UpstreamFailure = 'not_sent' | 'refused' | 'failed' | 'broken';
+
 export interface GatewayErrorOptions {
   readonly status: number;
   readonly type: ErrorType;
@@ -18,6 +27,8 @@ export interface GatewayErrorOptions {
   readonly cause?: unknown;
   /** Seconds, relayed as `retry-after`. */
   readonly retryAfter?: string;
+  /** Set on upstream failures only. */
+  readonly upstreamFailure?: UpstreamFailure;
 }
 
 /** Base class: an HTTP status, an OpenAI error `type`, a stable `code` and an optional `param`. */
@@ -27,6 +38,7 @@ export class GatewayError extends Error {
   readonly code: string;
   readonly param: string | null;
   readonly retryAfter: string | undefined;
+  readonly upstreamFailure: UpstreamFailure | undefined;
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -36,6 +48,7 @@ export class GatewayError extends Error {
     this.code = options.code;
     this.param = options.param ?? null;
     this.retryAfter = options.retryAfter;
+    this.upstreamFailure = options.upstreamFailure;
   }
 }
 
@@ -125,6 +138,7 @@ export class UpstreamRateLimitedError extends GatewayError {
       status: 429,
       type: 'rate_limit_error',
       code: 'upstream_rate_limited',
+      upstreamFailure: 'refused',
       ...(retryAfter === undefined ? {} : { retryAfter }),
       cause,
     });
@@ -133,11 +147,13 @@ export class UpstreamRateLimitedError extends GatewayError {
 
 /** 502: the upstream could not be reached (refused, DNS, reset before a response). */
 export class UpstreamUnreachableError extends GatewayError {
-  constructor(provider: string, cause?: unknown) {
+  /** `sent`: whether the request may have reached it (a reset, not a refused connection). */
+  constructor(provider: string, cause?: unknown, sent = false) {
     super(`The ${provider} upstream could not be reached.`, {
       status: 502,
       type: 'api_error',
       code: 'upstream_unreachable',
+      upstreamFailure: sent ? 'failed' : 'not_sent',
       cause,
     });
   }
@@ -145,8 +161,14 @@ export class UpstreamUnreachableError extends GatewayError {
 
 /** 502: the upstream failed (5xx, bad body, rejected our credentials, broke off a stream). */
 export class UpstreamError extends GatewayError {
-  constructor(message: string, cause?: unknown) {
-    super(message, { status: 502, type: 'api_error', code: 'upstream_error', cause });
+  constructor(message: string, cause?: unknown, failure: UpstreamFailure = 'broken') {
+    super(message, {
+      status: 502,
+      type: 'api_error',
+      code: 'upstream_error',
+      upstreamFailure: failure,
+      cause,
+    });
   }
 }
 
@@ -158,6 +180,8 @@ export class UpstreamTimeoutError extends GatewayError {
       status: 504,
       type: 'api_error',
       code: 'upstream_timeout',
+      upstreamFailure:
+        phase === 'connect' ? 'not_sent' : phase === 'first_byte' ? 'failed' : 'broken',
       cause,
     });
   }

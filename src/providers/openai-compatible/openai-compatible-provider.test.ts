@@ -122,6 +122,17 @@ describe('openai-compatible provider', () => {
     if (status === 429) expect(error.retryAfter).toBe('3');
   });
 
+  it.each([
+    [429, 'refused'],
+    [503, 'refused'],
+    [401, 'refused'],
+    [500, 'failed'],
+    [502, 'failed'],
+  ])('marks upstream %i as %s for retry decisions', async (status, expected) => {
+    const { upstream } = stubUpstream(status, '{}');
+    expect((await failure(provider(upstream).chat(request, ctx()))).upstreamFailure).toBe(expected);
+  });
+
   it('relays a bad-request message scrubbed of the provider key', async () => {
     const body = JSON.stringify({
       error: { message: 'temperature too high for key csk-provider' },

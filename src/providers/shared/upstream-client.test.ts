@@ -88,6 +88,24 @@ describe('toUpstreamError', () => {
   });
 });
 
+describe('how far a failed attempt got (decides whether retrying is safe)', () => {
+  const signal = new AbortController().signal;
+  const coded = (code: string) => Object.assign(new Error(code), { code });
+  it.each([
+    [coded('ECONNREFUSED'), 'request', 'not_sent'],
+    [coded('ENOTFOUND'), 'request', 'not_sent'],
+    [new errors.ConnectTimeoutError(), 'request', 'not_sent'],
+    [coded('ECONNRESET'), 'request', 'failed'],
+    [coded('UND_ERR_SOCKET'), 'request', 'failed'],
+    [new errors.HeadersTimeoutError(), 'request', 'failed'],
+    [new Error('odd'), 'request', 'failed'],
+    [new errors.BodyTimeoutError(), 'body', 'broken'],
+    [coded('UND_ERR_SOCKET'), 'body', 'broken'],
+  ] as const)('%s in phase %s → %s', (error, phase, failure) => {
+    expect(toUpstreamError('p', error, signal, phase).upstreamFailure).toBe(failure);
+  });
+});
+
 describe('createUpstreamClient against a fake upstream', () => {
   let upstream: FakeUpstream;
   let client: UpstreamClient;

@@ -97,12 +97,16 @@ export function createUpstreamClient(
   };
 }
 
-const UNREACHABLE_CODES = new Set([
+/** The connection was never made: the upstream cannot have seen the request. */
+const NOT_CONNECTED_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
   'ENETUNREACH',
+]);
+/** The connection broke before a response: the request may have reached the upstream. */
+const BROKEN_CONNECTION_CODES = new Set([
   'ECONNRESET',
   'EPIPE',
   'UND_ERR_SOCKET',
@@ -132,11 +136,13 @@ export function toUpstreamError(
   }
   if (error instanceof errors.RequestAbortedError) return new ClientClosedError();
   const code = (error as { code?: unknown } | null)?.code;
-  if (phase === 'request' && typeof code === 'string' && UNREACHABLE_CODES.has(code)) {
-    return new UpstreamUnreachableError(provider, error);
+  if (phase === 'request' && typeof code === 'string') {
+    if (NOT_CONNECTED_CODES.has(code)) return new UpstreamUnreachableError(provider, error, false);
+    if (BROKEN_CONNECTION_CODES.has(code))
+      return new UpstreamUnreachableError(provider, error, true);
   }
   if (phase === 'body') {
     return new UpstreamError(`The ${provider} upstream broke off its response.`, error);
   }
-  return new UpstreamError(`The ${provider} upstream request failed.`, error);
+  return new UpstreamError(`The ${provider} upstream request failed.`, error, 'failed');
 }

@@ -34,7 +34,11 @@ export async function upstreamStatusError(
   }
   if (status === 401 || status === 403) {
     // Our provider key, never the client's: a gateway-side failure, not a 401 for the client.
-    return new UpstreamError(`The ${provider} upstream rejected the gateway's credentials.`);
+    return new UpstreamError(
+      `The ${provider} upstream rejected the gateway's credentials.`,
+      undefined,
+      'refused',
+    );
   }
   if (status === 404) {
     const model = context.model ?? 'requested';
@@ -51,7 +55,12 @@ export async function upstreamStatusError(
       'upstream_bad_request',
     );
   }
-  return new UpstreamError(`The ${provider} upstream failed with status ${status}.`);
+  // 503 is "not now" (overloaded, loading): nothing was done. Other statuses may have been.
+  return new UpstreamError(
+    `The ${provider} upstream failed with status ${status}.`,
+    undefined,
+    status === 503 ? 'refused' : 'failed',
+  );
 }
 
 /** Reads a body as UTF-8 up to `limitBytes`; throws UpstreamError past that. */

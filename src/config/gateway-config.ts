@@ -1,0 +1,84 @@
+/**
+ * The typed form of the optional config file (GATEWAY_CONFIG, YAML or JSON): named providers,
+ * public model names with their deployments, and routing policy. Without a file the environment
+ * alone describes the providers (see settings.ts) and these types are built from it.
+ */
+
+export type ProviderKind = 'ollama' | 'openai-compatible' | 'cerebras';
+
+export interface ProviderTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/** One named upstream. Its name is its id in routes (`/{name}/v1/...`), logs and metrics. */
+export interface ProviderConfig {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  readonly baseUrl: string;
+  /** Sent as `Authorization: Bearer`; in the file only as `${ENV_VAR}`, never literally. */
+  readonly apiKey?: string;
+  /** Extra headers for every upstream request (values may be `${ENV_VAR}`). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeouts: ProviderTimeouts;
+}
+
+/** One place a public model is served: a provider and the model name it knows. */
+export interface DeploymentConfig {
+  readonly provider: string;
+  readonly model: string;
+  /** Share of traffic among the model's deployments (weighted round-robin). Default 1. */
+  readonly weight: number;
+  /** Most requests in flight on this deployment at once; further ones go elsewhere. */
+  readonly maxConcurrent?: number;
+}
+
+/** A public model name clients send, with aliases, deployments and fallbacks. */
+export interface ModelConfig {
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly deployments: readonly DeploymentConfig[];
+  /** Other public model names tried, in order, when every deployment failed safely. */
+  readonly fallbacks: readonly string[];
+}
+
+export interface RetryPolicy {
+  /** Attempts per deployment, the first included. */
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** Longest `retry-after` honoured; a longer one moves on instead of waiting. */
+  readonly maxRetryAfterMs: number;
+  /** Total time for all attempts and fallbacks of one request. */
+  readonly budgetMs: number;
+}
+
+export interface CooldownPolicy {
+  /** Consecutive failures that put a deployment in cooldown. */
+  readonly failureThreshold: number;
+  /** How long it is skipped before one probe request is let through. */
+  readonly cooldownMs: number;
+}
+
+export interface GatewayConfig {
+  readonly providers: readonly ProviderConfig[];
+  readonly models: readonly ModelConfig[];
+  /** Serves names that are neither a public model, an alias nor `provider/model`. */
+  readonly defaultProvider: string;
+  readonly retry: RetryPolicy;
+  readonly cooldown: CooldownPolicy;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
+  maxAttempts: 2,
+  initialBackoffMs: 200,
+  maxBackoffMs: 2_000,
+  maxRetryAfterMs: 5_000,
+  budgetMs: 30_000,
+});
+
+export const DEFAULT_COOLDOWN_POLICY: CooldownPolicy = Object.freeze({
+  failureThreshold: 3,
+  cooldownMs: 30_000,
+});
