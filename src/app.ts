@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
+import type { GatewayConfig } from './config/gateway-config.js';
 import type { Settings } from './config/settings.js';
 import { InvalidRequestError } from './errors/gateway-error.js';
 import {
@@ -47,12 +48,13 @@ export interface AppDeps {
 /** The app's dependencies as the settings describe them (what main.ts and the e2e tests run). */
 export function appDepsFromSettings(
   settings: Settings,
+  config: GatewayConfig,
   providers: ReadonlyMap<string, ChatProvider>,
   logger: FastifyBaseLogger,
 ): AppDeps {
   return {
     providers,
-    defaultProvider: settings.defaultProvider,
+    defaultProvider: config.defaultProvider,
     apiKeys: settings.apiKeys,
     authDisabled: settings.developmentMode,
     corsAllowedOrigins: settings.corsAllowedOrigins,

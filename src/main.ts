@@ -2,11 +2,13 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { appDepsFromSettings, buildApp } from './app.js';
-import { ConfigError, loadSettings, type Settings, settingsSecrets } from './config/settings.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { gatewayConfigFromSettings } from './config/gateway-config-from-env.js';
+import { ConfigError, loadSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
 import { createGatewayMetrics } from './metrics/gateway-metrics.js';
 import { createMetricsServer } from './metrics/metrics-server.js';
-import { createProviders } from './providers/registry.js';
+import { createProviders, providerSecrets } from './providers/registry.js';
 
 /** Delay before a crashed worker is replaced, so a worker that dies at start cannot spin. */
 const RESPAWN_DELAY_MS = 1_000;
@@ -19,8 +21,10 @@ const RESPAWN_DELAY_MS = 1_000;
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   let settings: Settings;
+  let config: GatewayConfig;
   try {
     settings = loadSettings(process.env);
+    config = gatewayConfigFromSettings(settings);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -28,19 +32,20 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger({ level: settings.logLevel, secrets: settingsSecrets(settings) });
+  const secrets = [...settings.apiKeys, ...providerSecrets(config)];
+  const logger = createLogger({ level: settings.logLevel, secrets });
   if (settings.workers > 1 && cluster.isPrimary) {
     supervise(settings, logger);
     return;
   }
-  await serve(settings, logger);
+  await serve(settings, config, logger);
 }
 
-async function serve(settings: Settings, logger: Logger): Promise<void> {
-  const registry = createProviders(settings);
+async function serve(settings: Settings, config: GatewayConfig, logger: Logger): Promise<void> {
+  const registry = createProviders(config);
   const metrics = settings.metrics === undefined ? undefined : createGatewayMetrics();
   const app = await buildApp({
-    ...appDepsFromSettings(settings, registry.providers, logger),
+    ...appDepsFromSettings(settings, config, registry.providers, logger),
     metrics,
   });
   const metricsServer =

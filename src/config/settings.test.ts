@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLoopback, loadSettings, settingsSecrets } from './settings.js';
+import { ConfigError, isLoopback, loadSettings } from './settings.js';
 
 const base = { ALLOWED_API_KEYS: 'key-one-1234,key-two-5678' };
 
@@ -145,17 +145,6 @@ describe('isLoopback', () => {
   });
 });
 
-describe('settingsSecrets', () => {
-  it('lists client keys and the provider key', () => {
-    expect(settingsSecrets(loadSettings({ ...base, CEREBRAS_API_KEY: 'csk-abc' }))).toEqual([
-      'key-one-1234',
-      'key-two-5678',
-      'csk-abc',
-    ]);
-    expect(settingsSecrets(loadSettings(base))).toEqual(['key-one-1234', 'key-two-5678']);
-  });
-});
-
 describe('WORKERS', () => {
   it('defaults to 1, reads a count, and takes auto as the CPU count', () => {
     expect(loadSettings(base).workers).toBe(1);
@@ -182,5 +171,17 @@ describe('METRICS_PORT and METRICS_HOST', () => {
     expect(problemsOf({ ...base, METRICS_PORT: '9464', WORKERS: '2' }).join()).toMatch(
       /METRICS_PORT.*WORKERS/,
     );
+  });
+});
+
+describe('GATEWAY_CONFIG', () => {
+  it('is read as a path and takes over the provider variables', () => {
+    const settings = loadSettings({
+      ...base,
+      GATEWAY_CONFIG: 'gateway.yaml',
+      DEFAULT_PROVIDER: 'x',
+    });
+    expect(settings.configFile).toBe('gateway.yaml');
+    expect(loadSettings(base).configFile).toBeUndefined();
   });
 });

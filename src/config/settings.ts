@@ -45,6 +45,9 @@ export interface Settings {
   readonly ollama: OllamaSettings;
   /** Absent when CEREBRAS_API_KEY is not set: the provider is then not configured. */
   readonly cerebras?: CerebrasSettings;
+  /** GATEWAY_CONFIG: a YAML or JSON file of providers, models and routing; replaces the
+   *  provider variables (OLLAMA_HOST, CEREBRAS_*, DEFAULT_PROVIDER) when set. */
+  readonly configFile?: string;
   /** Prometheus `/metrics` on its own listener; absent when METRICS_PORT is 0 (the default). */
   readonly metrics?: MetricsSettings;
 }
@@ -166,10 +169,16 @@ export function loadSettings(
 
   const cerebrasKey = read('CEREBRAS_API_KEY');
   const cerebrasUrl = url('CEREBRAS_BASE_URL', 'https://api.cerebras.ai/v1');
+  const configFile = read('GATEWAY_CONFIG');
   const defaultProvider = (read('DEFAULT_PROVIDER') ?? 'ollama').toLowerCase() as ProviderId;
-  if (!PROVIDERS.includes(defaultProvider)) {
+  // With a config file, the file names the providers and the default one.
+  if (configFile === undefined && !PROVIDERS.includes(defaultProvider)) {
     problems.push(`DEFAULT_PROVIDER must be one of ${PROVIDERS.join(', ')}`);
-  } else if (defaultProvider === 'cerebras' && cerebrasKey === undefined) {
+  } else if (
+    configFile === undefined &&
+    defaultProvider === 'cerebras' &&
+    cerebrasKey === undefined
+  ) {
     problems.push('DEFAULT_PROVIDER=cerebras needs CEREBRAS_API_KEY');
   }
 
@@ -208,6 +217,7 @@ export function loadSettings(
     ...(cerebrasKey === undefined
       ? {}
       : { cerebras: { baseUrl: cerebrasUrl, apiKey: cerebrasKey } }),
+    ...(configFile === undefined ? {} : { configFile }),
     ...(metricsPort === 0
       ? {}
       : { metrics: { host: read('METRICS_HOST') ?? '127.0.0.1', port: metricsPort } }),
@@ -215,14 +225,6 @@ export function loadSettings(
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(settings);
-}
-
-/** Every credential the settings hold: scrubbed from logs and relayed upstream text. */
-export function settingsSecrets(settings: Settings): readonly string[] {
-  return [
-    ...settings.apiKeys,
-    ...(settings.cerebras === undefined ? [] : [settings.cerebras.apiKey]),
-  ];
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Settings } from '../config/settings.js';
+import type { GatewayConfig, ProviderConfig } from '../config/gateway-config.js';
 import { createCerebrasProvider } from './cerebras/cerebras-provider.js';
 import { createOllamaProvider } from './ollama/ollama-provider.js';
-import type { ChatProvider } from './provider.js';
+import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
+import type { ChatProvider, ProviderDeps } from './provider.js';
 import { createUpstreamClient, type UpstreamClient } from './shared/upstream-client.js';
 
 export interface ProviderRegistry {
@@ -16,43 +17,50 @@ export function generateId(): string {
   return randomBytes(18).toString('base64url');
 }
 
-/** Settings → providers. The only place that lists the provider kinds. */
-export function createProviders(settings: Settings): ProviderRegistry {
+/** Every credential the providers hold: scrubbed from logs and relayed upstream text. */
+export function providerSecrets(config: GatewayConfig): readonly string[] {
+  return config.providers.flatMap((provider) => [
+    ...(provider.apiKey === undefined ? [] : [provider.apiKey]),
+    ...Object.values(provider.headers),
+  ]);
+}
+
+/** Configured providers → providers, each on its own pooled upstream client. */
+export function createProviders(config: GatewayConfig): ProviderRegistry {
   const clients: UpstreamClient[] = [];
   const providers = new Map<string, ChatProvider>();
-  const timeouts = settings.upstream;
-  const deps = (upstream: UpstreamClient) => {
+  for (const settings of config.providers) {
+    const upstream = createUpstreamClient({
+      provider: settings.name,
+      baseUrl: settings.baseUrl,
+      headers: {
+        ...settings.headers,
+        ...(settings.apiKey === undefined ? {} : { authorization: `Bearer ${settings.apiKey}` }),
+      },
+      ...settings.timeouts,
+    });
     clients.push(upstream);
-    return { upstream, now: Date.now, generateId };
-  };
-
-  const ollama = createOllamaProvider(
-    settings.ollama,
-    deps(
-      createUpstreamClient({ provider: 'ollama', baseUrl: settings.ollama.baseUrl, ...timeouts }),
-    ),
-  );
-  providers.set(ollama.id, ollama);
-
-  if (settings.cerebras !== undefined) {
-    const cerebras = createCerebrasProvider(
-      settings.cerebras,
-      deps(
-        createUpstreamClient({
-          provider: 'cerebras',
-          baseUrl: settings.cerebras.baseUrl,
-          headers: { authorization: `Bearer ${settings.cerebras.apiKey}` },
-          ...timeouts,
-        }),
-      ),
-    );
-    providers.set(cerebras.id, cerebras);
+    providers.set(settings.name, createProvider(settings, { upstream, now: Date.now, generateId }));
   }
-
   return {
     providers,
     async close() {
       await Promise.all(clients.map((client) => client.close()));
     },
   };
+}
+
+/** The only place that lists the provider kinds. */
+function createProvider(settings: ProviderConfig, deps: ProviderDeps): ChatProvider {
+  switch (settings.kind) {
+    case 'ollama':
+      return createOllamaProvider({ name: settings.name }, deps);
+    case 'cerebras':
+      return createCerebrasProvider({ name: settings.name, apiKey: settings.apiKey ?? '' }, deps);
+    case 'openai-compatible':
+      return createOpenAiCompatibleProvider(
+        { id: settings.name, secrets: settings.apiKey === undefined ? [] : [settings.apiKey] },
+        deps,
+      );
+  }
 }

@@ -2,9 +2,14 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { appDepsFromSettings, buildApp } from '../../src/app.js';
-import { loadSettings, type Settings, settingsSecrets } from '../../src/config/settings.js';
+import { gatewayConfigFromSettings } from '../../src/config/gateway-config-from-env.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../../src/metrics/gateway-metrics.js';
-import { createProviders, type ProviderRegistry } from '../../src/providers/registry.js';
+import {
+  createProviders,
+  type ProviderRegistry,
+  providerSecrets,
+} from '../../src/providers/registry.js';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream.js';
 import { captureLogs, type LogCapture } from './log-capture.js';
 
@@ -42,11 +47,12 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
     LOG_LEVEL: 'debug',
     ...env,
   });
-  const logs = captureLogs(settingsSecrets(settings), settings.logLevel);
-  const registry = createProviders(settings);
+  const config = gatewayConfigFromSettings(settings);
+  const logs = captureLogs([...settings.apiKeys, ...providerSecrets(config)], settings.logLevel);
+  const registry = createProviders(config);
   const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
   const app = await buildApp({
-    ...appDepsFromSettings(settings, registry.providers, logs.logger),
+    ...appDepsFromSettings(settings, config, registry.providers, logs.logger),
     metrics,
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

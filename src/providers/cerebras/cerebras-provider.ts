@@ -1,4 +1,3 @@
-import type { CerebrasSettings } from '../../config/settings.js';
 import { createOpenAiCompatibleProvider } from '../openai-compatible/openai-compatible-provider.js';
 import type { ChatProvider, ProviderDeps } from '../provider.js';
 
@@ -27,13 +26,19 @@ export function toCerebrasRequest(body: Record<string, unknown>): Record<string,
   return rest;
 }
 
+export interface CerebrasProviderSettings {
+  /** Its name: the id in routes, logs and error messages. */
+  readonly name: string;
+  readonly apiKey: string;
+}
+
 /** Cerebras: the OpenAI-compatible adapter plus its named quirks. */
 export function createCerebrasProvider(
-  settings: CerebrasSettings,
+  settings: CerebrasProviderSettings,
   deps: ProviderDeps,
 ): ChatProvider {
   return createOpenAiCompatibleProvider(
-    { id: 'cerebras', secrets: [settings.apiKey], prepareRequest: toCerebrasRequest },
+    { id: settings.name, secrets: [settings.apiKey], prepareRequest: toCerebrasRequest },
     deps,
   );
 }

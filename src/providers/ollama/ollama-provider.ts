@@ -1,4 +1,3 @@
-import type { OllamaSettings } from '../../config/settings.js';
 import { UpstreamError } from '../../errors/gateway-error.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
@@ -14,22 +13,28 @@ import { ollamaChunks } from './ollama-stream.js';
 import { isOllamaChatResponse, isOllamaTagsResponse } from './ollama-wire.js';
 import { toOllamaChatRequest } from './to-ollama-request.js';
 
-const PROVIDER = 'ollama';
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-/**
- * Ollama through its native API (`/api/chat`, `/api/tags`), translated both ways. The settings
- * (base URL) are consumed by the upstream client; the provider itself needs none yet.
- */
-export function createOllamaProvider(_settings: OllamaSettings, deps: ProviderDeps): ChatProvider {
+/** What an Ollama provider needs beyond its upstream client (which holds URL and timeouts). */
+export interface OllamaProviderSettings {
+  /** Its name: the id in routes, logs and error messages. */
+  readonly name: string;
+}
+
+/** Ollama through its native API (`/api/chat`, `/api/tags`, `/api/embed`), translated both ways. */
+export function createOllamaProvider(
+  settings: OllamaProviderSettings,
+  deps: ProviderDeps,
+): ChatProvider {
   const { upstream, now, generateId } = deps;
-  const context = { provider: PROVIDER, secrets: [] };
+  const provider = settings.name;
+  const context = { provider, secrets: [] };
 
   async function readBody(response: UpstreamResponse, ctx: CallContext): Promise<unknown> {
     try {
-      return await readJson(response, PROVIDER, MAX_RESPONSE_BYTES);
+      return await readJson(response, provider, MAX_RESPONSE_BYTES);
     } catch (error) {
-      throw toUpstreamError(PROVIDER, error, ctx.signal, 'body');
+      throw toUpstreamError(provider, error, ctx.signal, 'body');
     }
   }
 
@@ -46,7 +51,7 @@ export function createOllamaProvider(_settings: OllamaSettings, deps: ProviderDe
   }
 
   return {
-    id: PROVIDER,
+    id: provider,
 
     async listModels(ctx) {
       const response = await upstream.request({
@@ -97,7 +102,7 @@ export function createOllamaProvider(_settings: OllamaSettings, deps: ProviderDe
     async chatStream(request, ctx) {
       const body = JSON.stringify(toOllamaChatRequest(request, true));
       const response = await postChat(body, request.model, ctx);
-      return streamChunks(response, request.model, deps, ctx.signal);
+      return streamChunks(response, request.model, deps, ctx.signal, provider);
     },
   };
 }
@@ -107,10 +112,11 @@ async function* streamChunks(
   model: string,
   deps: ProviderDeps,
   signal: AbortSignal,
+  provider: string,
 ): ChatStream {
   let completed = false;
   try {
-    yield* ollamaChunks(parseNdjson(response.body, { provider: PROVIDER }), {
+    yield* ollamaChunks(parseNdjson(response.body, { provider }), {
       id: `chatcmpl-${deps.generateId()}`,
       model,
       generateId: deps.generateId,
@@ -118,7 +124,7 @@ async function* streamChunks(
     });
     completed = true;
   } catch (error) {
-    throw toUpstreamError(PROVIDER, error, signal, 'body');
+    throw toUpstreamError(provider, error, signal, 'body');
   } finally {
     // The consumer stopped early (client gone) or the stream failed: drop the upstream now.
     if (!completed) response.body.destroy();
