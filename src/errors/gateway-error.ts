@@ -172,6 +172,13 @@ export class UpstreamError extends GatewayError {
   }
 }
 
+/** 502: the upstream rejected the gateway's own credentials (401/403): never the client's 401. */
+export class UpstreamCredentialsError extends UpstreamError {
+  constructor(provider: string) {
+    super(`The ${provider} upstream rejected the gateway's credentials.`, undefined, 'refused');
+  }
+}
+
 /** 504: connect, first-byte or idle timeout towards the upstream. */
 export class UpstreamTimeoutError extends GatewayError {
   constructor(provider: string, phase: 'connect' | 'first_byte' | 'idle', cause?: unknown) {

@@ -2,6 +2,7 @@ import {
   type GatewayError,
   InvalidRequestError,
   NotFoundError,
+  UpstreamCredentialsError,
   UpstreamError,
   UpstreamRateLimitedError,
 } from '../../errors/gateway-error.js';
@@ -34,11 +35,7 @@ export async function upstreamStatusError(
   }
   if (status === 401 || status === 403) {
     // Our provider key, never the client's: a gateway-side failure, not a 401 for the client.
-    return new UpstreamError(
-      `The ${provider} upstream rejected the gateway's credentials.`,
-      undefined,
-      'refused',
-    );
+    return new UpstreamCredentialsError(provider);
   }
   if (status === 404) {
     const model = context.model ?? 'requested';
