@@ -1,7 +1,14 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
-import type { GatewayConfig } from './config/gateway-config.js';
+import {
+  type CooldownPolicy,
+  DEFAULT_COOLDOWN_POLICY,
+  DEFAULT_RETRY_POLICY,
+  type GatewayConfig,
+  type ModelConfig,
+  type RetryPolicy,
+} from './config/gateway-config.js';
 import type { Settings } from './config/settings.js';
 import { InvalidRequestError } from './errors/gateway-error.js';
 import {
@@ -22,6 +29,8 @@ import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { ChatProvider } from './providers/provider.js';
+import { createDeploymentPool } from './routing/deployment-pool.js';
+import { createModelRouter } from './routing/model-router.js';
 
 /** Everything the app is built from. Only `providers` is required; the rest has safe defaults. */
 export interface AppDeps {
@@ -40,6 +49,14 @@ export interface AppDeps {
   readonly readiness?: { readonly timeoutMs: number; readonly cacheMs: number };
   /** Prometheus metrics to record into (served by main.ts on its own listener). */
   readonly metrics?: GatewayMetrics | undefined;
+  /** Public model names with their deployments, and the retry and cooldown policy. */
+  readonly routing?: {
+    readonly models: readonly ModelConfig[];
+    readonly retry: RetryPolicy;
+    readonly cooldown: CooldownPolicy;
+  };
+  /** Jitter source for retry backoff (tests make it fixed). */
+  readonly random?: () => number;
   /** Fetching and caching each provider's listing for the merged `/v1/models`. */
   readonly modelList?: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly now?: () => number;
@@ -63,6 +80,7 @@ export function appDepsFromSettings(
     logger,
     readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
     modelList: { timeoutMs: settings.modelListTimeoutMs, cacheMs: settings.modelListCacheMs },
+    routing: { models: config.models, retry: config.retry, cooldown: config.cooldown },
   };
 }
 
@@ -141,12 +159,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler(bodyLimit));
   app.setNotFoundHandler(notFoundHandler);
 
-  const routeOptions = { providers: deps.providers, defaultProvider, metrics: deps.metrics };
+  const now = deps.now ?? Date.now;
+  const models = deps.routing?.models ?? [];
+  const pool = createDeploymentPool({
+    models,
+    cooldown: deps.routing?.cooldown ?? DEFAULT_COOLDOWN_POLICY,
+    now,
+  });
+  const router = createModelRouter({
+    providers: deps.providers,
+    defaultProvider,
+    pool,
+    retry: deps.routing?.retry ?? DEFAULT_RETRY_POLICY,
+    now,
+    random: deps.random ?? Math.random,
+  });
+  const routeOptions = {
+    providers: deps.providers,
+    defaultProvider,
+    router,
+    metrics: deps.metrics,
+  };
   healthRoutes(app, {
     ...routeOptions,
     timeoutMs: deps.readiness?.timeoutMs ?? 2_000,
     cacheMs: deps.readiness?.cacheMs ?? 5_000,
-    now: deps.now ?? Date.now,
+    now,
   });
   chatCompletionRoutes(app, routeOptions);
   embeddingsRoutes(app, routeOptions);
@@ -154,7 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...routeOptions,
     timeoutMs: deps.modelList?.timeoutMs ?? 5_000,
     cacheMs: deps.modelList?.cacheMs ?? 10_000,
-    now: deps.now ?? Date.now,
+    now,
+    publicNames: pool.publicNames().map((entry) => entry.id),
   });
   return app;
 }

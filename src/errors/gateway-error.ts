@@ -145,6 +145,18 @@ export class UpstreamRateLimitedError extends GatewayError {
   }
 }
 
+/** 429: every deployment of the requested model is at its concurrency cap. */
+export class DeploymentsBusyError extends GatewayError {
+  constructor() {
+    super('Every deployment of this model is at its concurrency limit; retry shortly.', {
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'deployments_busy',
+      retryAfter: '1',
+    });
+  }
+}
+
 /** 502: the upstream could not be reached (refused, DNS, reset before a response). */
 export class UpstreamUnreachableError extends GatewayError {
   /** `sent`: whether the request may have reached it (a reset, not a refused connection). */

@@ -4,69 +4,103 @@ import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
-import type { ChatProvider } from '../../providers/provider.js';
-import { resolveModel } from '../../routing/resolve-model.js';
+import type { CallContext, ChatProvider } from '../../providers/provider.js';
+import type { Attempt, ModelRouter, Served } from '../../routing/model-router.js';
 import { primeStream, sendSse } from '../sse.js';
 import { callContext } from './call-context.js';
 
 export interface ProviderRoutesOptions {
   readonly providers: ReadonlyMap<string, ChatProvider>;
   readonly defaultProvider: ChatProvider;
+  /** Serves the unprefixed `/v1/...` routes: public models, `provider/model`, the default. */
+  readonly router: ModelRouter;
   readonly metrics?: GatewayMetrics | undefined;
 }
 
+/** How a route picks its upstream: the router (by model) or one pinned provider. */
+export type Dispatch = <Value>(
+  model: string,
+  ctx: CallContext,
+  attempt: Attempt<Value>,
+) => Promise<Served<Value>>;
+
+/** A pinned provider: one attempt, the model name as sent. */
+export function pinnedTo(provider: ChatProvider): Dispatch {
+  return async (model, _ctx, attempt) => ({
+    value: await attempt(provider, model),
+    provider: provider.id,
+    deployment: `${provider.id}/${model}`,
+    done: () => undefined,
+  });
+}
+
+/** The header that names the deployment (`provider/model`) that served the response. */
+export const DEPLOYMENT_HEADER = 'x-aigw-deployment';
+
 /**
- * `POST /v1/chat/completions`, routed by model (`provider/model`, else the default provider), and
+ * `POST /v1/chat/completions`, routed by model (public names and aliases with their deployments,
+ * retries and fallbacks; `provider/model`; else the default provider), and
  * `POST /{provider}/v1/chat/completions`, one static route per configured provider, pinned to it;
  * an unconfigured provider is a 404 naming it.
  */
 export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: chatRequestSchema };
-  app.post('/v1/chat/completions', { schema }, async (request, reply) => {
-    const body = request.body as ChatRequest;
-    const target = resolveModel(body.model, options.providers, options.defaultProvider);
-    const upstreamBody = target.model === body.model ? body : { ...body, model: target.model };
-    return complete(target.provider, upstreamBody, request, reply, options.metrics);
-  });
+  const routed: Dispatch = (model, ctx, attempt) => options.router.run(model, ctx, attempt);
+  app.post('/v1/chat/completions', { schema }, async (request, reply) =>
+    complete(routed, request, reply, options.metrics),
+  );
   for (const provider of options.providers.values()) {
+    const pinned = pinnedTo(provider);
     app.post(`/${provider.id}/v1/chat/completions`, { schema }, async (request, reply) =>
-      complete(provider, request.body as ChatRequest, request, reply, options.metrics),
+      complete(pinned, request, reply, options.metrics),
     );
   }
   app.post('/:provider/v1/chat/completions', unknownProvider(options.providers));
 }
 
-/** Serves one chat request from `provider`: JSON, or SSE after the first chunk arrived. */
+/** Serves one chat request: JSON, or SSE once the first chunk arrived (so early failures can still fall back). */
 async function complete(
-  provider: ChatProvider,
-  body: ChatRequest,
+  dispatch: Dispatch,
   request: FastifyRequest,
   reply: FastifyReply,
   metrics: GatewayMetrics | undefined,
 ) {
+  const body = request.body as ChatRequest;
   const context = request.gateway;
-  context.provider = provider.id;
   context.model = body.model;
   const ctx = callContext(request);
+  const forModel = (provider: ChatProvider, model: string): ChatRequest => {
+    context.provider = provider.id;
+    return model === body.model ? body : { ...body, model };
+  };
   if (body.stream === true) {
     context.streamed = true;
-    const stream = await primeStream(await provider.chatStream(body, ctx));
-    if (metrics !== undefined && stream.first.done !== true) {
+    const served = await dispatch(body.model, ctx, async (provider, model) =>
+      primeStream(await provider.chatStream(forModel(provider, model), ctx)),
+    );
+    reply.header(DEPLOYMENT_HEADER, served.deployment);
+    if (metrics !== undefined && served.value.first.done !== true) {
       const seconds = (performance.now() - context.startTime) / 1000;
-      metrics.timeToFirstToken(provider.id, body.model, seconds);
+      metrics.timeToFirstToken(served.provider, body.model, seconds);
     }
     metrics?.streamStarted();
     try {
-      await sendSse(request, reply, stream, {
+      await sendSse(request, reply, served.value, {
         includeUsage: body.stream_options?.include_usage === true,
       });
     } finally {
+      served.done();
       metrics?.streamFinished();
     }
     return reply;
   }
-  const completion = await provider.chat(body, ctx);
+  const served = await dispatch(body.model, ctx, (provider, model) =>
+    provider.chat(forModel(provider, model), ctx),
+  );
+  served.done();
+  const completion = served.value;
   if (completion.usage !== undefined) context.usage = completion.usage;
+  reply.header(DEPLOYMENT_HEADER, served.deployment);
   return reply.type('application/json; charset=utf-8').send(toJsonText(completion));
 }
 

@@ -2,41 +2,43 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { embeddingsRequestSchema } from '../../openai/embeddings-request-schema.js';
 import type { EmbeddingsRequest } from '../../openai/embeddings-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
-import type { ChatProvider } from '../../providers/provider.js';
-import { resolveModel } from '../../routing/resolve-model.js';
 import { callContext } from './call-context.js';
-import { type ProviderRoutesOptions, unknownProvider } from './chat-completions.js';
+import {
+  DEPLOYMENT_HEADER,
+  type Dispatch,
+  type ProviderRoutesOptions,
+  pinnedTo,
+  unknownProvider,
+} from './chat-completions.js';
 
 /**
- * `POST /v1/embeddings`, routed by model like chat, and `POST /{provider}/v1/embeddings`, pinned
- * to that provider.
+ * `POST /v1/embeddings`, routed by model like chat (deployments, retries, fallbacks), and
+ * `POST /{provider}/v1/embeddings`, pinned to that provider.
  */
 export function embeddingsRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: embeddingsRequestSchema };
-  app.post('/v1/embeddings', { schema }, async (request, reply) => {
-    const body = request.body as EmbeddingsRequest;
-    const target = resolveModel(body.model, options.providers, options.defaultProvider);
-    const upstreamBody = target.model === body.model ? body : { ...body, model: target.model };
-    return embed(target.provider, upstreamBody, request, reply);
-  });
+  const routed: Dispatch = (model, ctx, attempt) => options.router.run(model, ctx, attempt);
+  app.post('/v1/embeddings', { schema }, async (request, reply) => embed(routed, request, reply));
   for (const provider of options.providers.values()) {
+    const pinned = pinnedTo(provider);
     app.post(`/${provider.id}/v1/embeddings`, { schema }, async (request, reply) =>
-      embed(provider, request.body as EmbeddingsRequest, request, reply),
+      embed(pinned, request, reply),
     );
   }
   app.post('/:provider/v1/embeddings', unknownProvider(options.providers));
 }
 
-async function embed(
-  provider: ChatProvider,
-  body: EmbeddingsRequest,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) {
+async function embed(dispatch: Dispatch, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as EmbeddingsRequest;
   const context = request.gateway;
-  context.provider = provider.id;
   context.model = body.model;
-  const result = await provider.embeddings(body, callContext(request));
-  context.usage = { ...result.usage, completion_tokens: 0 };
-  return reply.type('application/json; charset=utf-8').send(toJsonText(result));
+  const ctx = callContext(request);
+  const served = await dispatch(body.model, ctx, (provider, model) => {
+    context.provider = provider.id;
+    return provider.embeddings(model === body.model ? body : { ...body, model }, ctx);
+  });
+  served.done();
+  context.usage = { ...served.value.usage, completion_tokens: 0 };
+  reply.header(DEPLOYMENT_HEADER, served.deployment);
+  return reply.type('application/json; charset=utf-8').send(toJsonText(served.value));
 }

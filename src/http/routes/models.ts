@@ -11,13 +11,16 @@ export interface ModelRoutesOptions extends ProviderRoutesOptions {
   /** How long a provider's listing (or its failure) is reused for `/v1/models`. */
   readonly cacheMs: number;
   readonly now: () => number;
+  /** Public model names and aliases from the config, listed first. */
+  readonly publicNames: readonly string[];
 }
 
 type Listing = { readonly models: readonly ModelInfo[] } | { readonly error: unknown };
 
 /**
- * `GET /v1/models`: every model the gateway can route to, in OpenAI's list format: the default
- * provider's by their own names, and every provider's as `provider/model`. Each provider's
+ * `GET /v1/models`: every model the gateway can route to, in OpenAI's list format: the public
+ * names and aliases of the config, the default provider's by their own names, and every
+ * provider's as `provider/model`. Each provider's
  * listing is fetched with a short timeout and cached; a provider that is down is left out (only
  * when all are down does the request fail). `GET /{provider}/v1/models`: that provider, live.
  */
@@ -52,7 +55,12 @@ export function modelRoutes(app: FastifyInstance, options: ModelRoutesOptions): 
       const failed = listings[index] ?? listings[0];
       throw failed !== undefined && 'error' in failed ? failed.error : new Error('no providers');
     }
-    const data: ModelInfo[] = [];
+    const data: ModelInfo[] = options.publicNames.map((id) => ({
+      id,
+      object: 'model',
+      created: 0,
+      owned_by: 'ai-gateway',
+    }));
     const defaultListing = listings[providers.indexOf(options.defaultProvider)];
     if (defaultListing !== undefined && 'models' in defaultListing)
       data.push(...defaultListing.models);

@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RetryPolicy } from '../config/gateway-config.js';
+import {
+  asGatewayError,
+  DeploymentsBusyError,
+  type GatewayError,
+} from '../errors/gateway-error.js';
+import type { CallContext, ChatProvider } from '../providers/provider.js';
+import type { Candidate, DeploymentPool } from './deployment-pool.js';
+import { resolveModel } from './resolve-model.js';
+import {
+  classifyFailure,
+  countsAgainstDeployment,
+  createRetryBudget,
+  retryDelayMs,
+} from './retry-policy.js';
+
+/** The deployment that served a request: `provider/model`, sent as a response header. */
+export interface Served<Value> {
+  readonly value: Value;
+  readonly provider: string;
+  readonly deployment: string;
+  /** Call when the response is over (frees the deployment's concurrency slot). */
+  readonly done: () => void;
+}
+
+export interface ModelRouterOptions {
+  readonly providers: ReadonlyMap<string, ChatProvider>;
+  readonly defaultProvider: ChatProvider;
+  readonly pool: DeploymentPool;
+  readonly retry: RetryPolicy;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+/** One attempt against one provider, for the given upstream model name. */
+export type Attempt<Value> = (provider: ChatProvider, model: string) => Promise<Value>;
+
+export interface ModelRouter {
+  /**
+   * Runs `attempt` for a model name on `/v1/...`: a public model or alias (its deployments, with
+   * retries, fallbacks and cooldown), `provider/model`, or else the default provider. Resolves
+   * with the first success; rejects with the last failure when every safe option is spent.
+   */
+  run<Value>(model: string, ctx: CallContext, attempt: Attempt<Value>): Promise<Served<Value>>;
+}
+
+interface Target {
+  readonly provider: ChatProvider;
+  readonly model: string;
+  /** Pool bookkeeping; absent for `provider/model` and default-provider targets. */
+  readonly candidate?: Candidate;
+}
+
+/** The executor of routing: attempts in order, retries and fallbacks only when they are safe. */
+export function createModelRouter(options: ModelRouterOptions): ModelRouter {
+  const { pool, retry } = options;
+
+  const targetsFor = (model: string): Target[] => {
+    if (pool.resolve(model) === undefined) {
+      return [resolveModel(model, options.providers, options.defaultProvider)];
+    }
+    return pool.plan(model).flatMap((candidate) => {
+      const provider = options.providers.get(candidate.deployment.provider);
+      return provider === undefined
+        ? []
+        : [{ provider, model: candidate.deployment.model, candidate }];
+    });
+  };
+
+  return {
+    async run(model, ctx, attempt) {
+      const budget = createRetryBudget(retry, options.now);
+      let lastError: GatewayError | undefined;
+      for (const target of targetsFor(model)) {
+        const deployment = `${target.provider.id}/${target.model}`;
+        for (let attemptNumber = 1; attemptNumber <= retry.maxAttempts; attemptNumber++) {
+          const { candidate } = target;
+          if (candidate !== undefined && !pool.acquire(candidate)) break;
+          const started = options.now();
+          let released = false;
+          const release = () => {
+            if (!released && candidate !== undefined) pool.release(candidate);
+            released = true;
+          };
+          try {
+            const value = await attempt(target.provider, target.model);
+            if (candidate !== undefined) pool.recordSuccess(candidate);
+            ctx.logger.info(
+              {
+                deployment,
+                attempt: attemptNumber,
+                outcome: 'ok',
+                latencyMs: options.now() - started,
+              },
+              'upstream attempt',
+            );
+            return { value, provider: target.provider.id, deployment, done: release };
+          } catch (thrown) {
+            release();
+            const error = asGatewayError(thrown);
+            lastError = error;
+            ctx.logger.info(
+              {
+                deployment,
+                attempt: attemptNumber,
+                outcome: error.code,
+                latencyMs: options.now() - started,
+              },
+              'upstream attempt',
+            );
+            if (candidate !== undefined && countsAgainstDeployment(error)) {
+              pool.recordFailure(candidate);
+            }
+            const action = classifyFailure(error, false);
+            if (action === 'final' || ctx.signal.aborted) throw error;
+            if (action === 'fallback') break;
+            // Retry the same deployment, unless its breaker just opened or time is up.
+            if (candidate !== undefined && pool.state(candidate) !== 'healthy') break;
+            const delay = retryDelayMs(error, attemptNumber, retry, options.random);
+            if (delay === undefined || !budget.allows(delay)) break;
+            await sleep(delay, undefined, { signal: ctx.signal }).catch(() => undefined);
+            if (ctx.signal.aborted) throw error;
+          }
+        }
+        if (budget.remainingMs() <= 0) break;
+      }
+      // Nothing could be tried: every deployment was at its concurrency cap.
+      throw lastError ?? new DeploymentsBusyError();
+    },
+  };
+}
