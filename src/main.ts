@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { appDepsFromSettings, buildApp } from './app.js';
+import { loadConfigFile } from './config/config-file.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { gatewayConfigFromSettings } from './config/gateway-config-from-env.js';
 import { ConfigError, loadSettings, type Settings } from './config/settings.js';
@@ -24,7 +25,10 @@ async function main(): Promise<void> {
   let config: GatewayConfig;
   try {
     settings = loadSettings(process.env);
-    config = gatewayConfigFromSettings(settings);
+    config =
+      settings.configFile === undefined
+        ? gatewayConfigFromSettings(settings)
+        : loadConfigFile(settings.configFile, process.env, { timeouts: settings.upstream });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -245,7 +245,8 @@ function isExactOrigin(origin: string): boolean {
   }
 }
 
-function deepFreeze<T extends object>(value: T): T {
+/** Freezes `value` and everything it holds. */
+export function deepFreeze<T extends object>(value: T): T {
   for (const child of Object.values(value)) {
     if (typeof child === 'object' && child !== null) deepFreeze(child);
   }

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -375,5 +375,82 @@ describe('main process with METRICS_PORT', () => {
     });
     expect(onPublicPort.status).toBe(404);
     await onPublicPort.text();
+  });
+});
+
+describe('main process with GATEWAY_CONFIG', () => {
+  let upstream: FakeUpstream;
+  let cwd: string;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-config-'));
+  });
+  afterEach(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await Promise.all([...running].map((child) => once(child, 'exit')));
+    upstream.reset();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('routes an alias from the file to its deployment, with the key from the environment', async () => {
+    const file = join(cwd, 'gateway.yaml');
+    await writeFile(
+      file,
+      [
+        'providers:',
+        '  vendor:',
+        '    kind: openai-compatible',
+        `    base_url: ${upstream.url}/v1`,
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's own ${VAR} syntax
+        '    api_key: "${VENDOR_KEY}"',
+        'models:',
+        '  smart:',
+        '    aliases: [clever]',
+        '    deployments:',
+        '      - { provider: vendor, model: upstream-model }',
+      ].join('\n'),
+    );
+    const port = await freePort();
+    const gateway = spawnGateway(
+      {
+        PORT: String(port),
+        ALLOWED_API_KEYS: CLIENT_CANARY,
+        GATEWAY_CONFIG: file,
+        VENDOR_KEY: PROVIDER_CANARY,
+      },
+      cwd,
+    );
+    await listening(gateway);
+    const response = await postChat(
+      `http://127.0.0.1:${port}`,
+      '/v1/chat/completions',
+      chatBody(false, 'hi', 'clever'),
+      { apiKey: CLIENT_CANARY },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-aigw-deployment')).toBe('vendor/upstream-model');
+    await response.text();
+    const sent = upstream.requests.at(-1);
+    expect(sent?.json).toMatchObject({ model: 'upstream-model' });
+    expect(sent?.headers.authorization).toBe(`Bearer ${PROVIDER_CANARY}`);
+  });
+
+  it('refuses to start on a bad file, naming the file, the path and the problem', async () => {
+    const file = join(cwd, 'broken.yaml');
+    await writeFile(
+      file,
+      ['providers:', '  vendor:', '    kind: openai-compatible', '    base_ulr: http://x'].join(
+        '\n',
+      ),
+    );
+    const gateway = spawnGateway(
+      { PORT: String(await freePort()), ALLOWED_API_KEYS: CLIENT_CANARY, GATEWAY_CONFIG: file },
+      cwd,
+    );
+    expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
+    expect(gateway.stderr()).toContain('broken.yaml: providers.vendor.base_ulr');
   });
 });

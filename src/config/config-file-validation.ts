@@ -1,0 +1,373 @@
+import type { DeploymentConfig, ModelConfig } from './gateway-config.js';
+import type { Environment } from './settings.js';
+
+/**
+ * Small readers behind config-file.ts: each checks one value, records a problem that names the
+ * file and the path when it is wrong, and returns `undefined` then, so checking goes on and every
+ * problem is reported at once. Messages never quote a string value from the file or the
+ * environment (it may be a key); they quote only key names, public names and variable names.
+ * Past 300 lines because it also holds the model rules (names, aliases, deployments, fallbacks),
+ * which need these readers and nothing from config-file.ts.
+ */
+
+/** Collects problems as `file: path: message`. */
+export class ProblemList {
+  readonly messages: string[] = [];
+  constructor(readonly fileName: string) {}
+
+  add(path: string, message: string): void {
+    this.messages.push(
+      path === '' ? `${this.fileName}: ${message}` : `${this.fileName}: ${path}: ${message}`,
+    );
+  }
+}
+
+/** Longest delay `setTimeout` honours; a larger one overflows and fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+
+/** `providers.groq`, `models["llama3.2"].deployments[0]`: a name with dots or slashes stays one segment. */
+export function childPath(parent: string, key: string | number): string {
+  if (typeof key === 'number') return `${parent}[${key}]`;
+  // A key too long to be valid is cut, so one bad name does not flood the report.
+  const shown = key.length > 64 ? `${key.slice(0, 48)}…` : key;
+  if (!PLAIN_KEY.test(shown)) return `${parent}[${JSON.stringify(shown)}]`;
+  return parent === '' ? shown : `${parent}.${shown}`;
+}
+
+/**
+ * A YAML mapping (parsed with `mapAsMap`, so file order and `__proto__`-like keys are safe). With
+ * `allowedKeys`, any other key is a problem (catches typos like `base_ulr`) and a key with no
+ * value (`timeouts:`) counts as absent; without, it is a map of names whose values stay as given.
+ */
+export function readMapping(
+  problems: ProblemList,
+  value: unknown,
+  path: string,
+  allowedKeys?: readonly string[],
+): Map<string, unknown> | undefined {
+  if (!(value instanceof Map)) {
+    problems.add(path, 'must be a mapping (key: value)');
+    return undefined;
+  }
+  const result = new Map<string, unknown>();
+  for (const [key, child] of value) {
+    if (typeof key !== 'string') {
+      problems.add(path, `key ${String(key)} must be a string (quote it)`);
+    } else if (allowedKeys === undefined) {
+      result.set(key, child);
+    } else if (!allowedKeys.includes(key)) {
+      problems.add(
+        childPath(path, key),
+        `unknown key (expected one of: ${allowedKeys.join(', ')})`,
+      );
+    } else if (child !== null) {
+      result.set(key, child);
+    }
+  }
+  return result;
+}
+
+/** A string; YAML reads unquoted `3.5` or `true` as other types, hence the hint. */
+export function readString(
+  problems: ProblemList,
+  value: unknown,
+  path: string,
+): string | undefined {
+  if (typeof value === 'string') return value;
+  const quoteHint = typeof value === 'number' || typeof value === 'boolean' ? ' (quote it)' : '';
+  problems.add(path, `must be a string${quoteHint}`);
+  return undefined;
+}
+
+/** A required string field of `fields` (the mapping at `path`). */
+export function requiredString(
+  problems: ProblemList,
+  fields: ReadonlyMap<string, unknown>,
+  key: string,
+  path: string,
+): string | undefined {
+  if (fields.has(key)) return readString(problems, fields.get(key), childPath(path, key));
+  problems.add(childPath(path, key), 'is required');
+  return undefined;
+}
+
+/** An optional sub-mapping with known keys: empty when absent (or wrong, after recording why). */
+export function readSection(
+  problems: ProblemList,
+  value: unknown,
+  path: string,
+  allowedKeys: readonly string[],
+): ReadonlyMap<string, unknown> {
+  if (value === undefined) return new Map();
+  return readMapping(problems, value, path, allowedKeys) ?? new Map();
+}
+
+/** Largest integer a field may hold when no tighter bound applies. */
+export const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Reads integer fields of the mapping at `path`: `integer(key, min, max, fallback)` is the value
+ * when it is an integer from `min` to `max`, `fallback` when absent (or wrong, after recording why).
+ */
+export function integerFields(
+  problems: ProblemList,
+  fields: ReadonlyMap<string, unknown>,
+  path: string,
+): (key: string, min: number, max: number, fallback: number) => number {
+  return (key, min, max, fallback) => {
+    const value = fields.get(key);
+    if (value === undefined) return fallback;
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max) {
+      return value;
+    }
+    const range = max === UNBOUNDED ? `≥ ${min}` : `from ${min} to ${max}`;
+    problems.add(childPath(path, key), `must be an integer ${range}`);
+    return fallback;
+  };
+}
+
+const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** First path segments the gateway serves itself; a provider there could not be routed to. */
+const RESERVED_PROVIDER_NAMES: readonly string[] = ['v1', 'healthz', 'readyz', 'metrics', 'api'];
+
+/** Provider names are route segments (`/{name}/v1/...`) and `name/model` prefixes. */
+export function checkProviderName(problems: ProblemList, name: string, path: string): void {
+  const reserved = RESERVED_PROVIDER_NAMES.join(', ');
+  if (!PROVIDER_NAME.test(name)) {
+    problems.add(
+      path,
+      'must be 1-64 lowercase letters, digits, - or _, starting with a letter or digit',
+    );
+  } else if (RESERVED_PROVIDER_NAMES.includes(name)) {
+    problems.add(path, `"${name}" is a path the gateway serves itself (reserved: ${reserved})`);
+  }
+}
+
+/** Model names (public, alias or upstream): what a client can put in `"model"`. */
+export function checkModelName(problems: ProblemList, name: string, path: string): boolean {
+  if (name === '' || name.length > 256 || /[\s\p{Cc}]/u.test(name)) {
+    problems.add(path, 'model names are 1 to 256 characters without whitespace');
+    return false;
+  }
+  return true;
+}
+
+const VARIABLE_NAME = '[A-Za-z_][A-Za-z0-9_]*';
+const WHOLE_REFERENCE = new RegExp(`^\\$\\{${VARIABLE_NAME}\\}$`);
+const ANY_REFERENCE = new RegExp(`\\$\\{(${VARIABLE_NAME})\\}`, 'g');
+
+/** True when `value` is exactly one `${VAR}` reference, as `api_key` must be. */
+export function isWholeReference(value: string): boolean {
+  return WHOLE_REFERENCE.test(value);
+}
+
+/** True when `value` contains at least one `${VAR}` reference. */
+export function hasReference(value: string): boolean {
+  return new RegExp(ANY_REFERENCE.source).test(value);
+}
+
+/**
+ * Replaces each `${VAR}` with the (trimmed) environment value. An unset or empty variable, or a
+ * `${` that is not a valid reference, is a problem naming the variable, never a value.
+ */
+export function substitute(
+  problems: ProblemList,
+  value: string,
+  path: string,
+  env: Environment,
+): string | undefined {
+  let ok = true;
+  const result = value.replace(ANY_REFERENCE, (_match, name: string) => {
+    const resolved = env[name]?.trim();
+    if (resolved === undefined || resolved === '') {
+      problems.add(path, `environment variable ${name} is not set (or empty)`);
+      ok = false;
+      return '';
+    }
+    return resolved;
+  });
+  if (value.replace(ANY_REFERENCE, '').includes('${')) {
+    problems.add(path, `has a malformed \${…} reference; write \${NAME} (letters, digits, _)`);
+    ok = false;
+  }
+  return ok ? result : undefined;
+}
+
+/** An http(s) base URL without credentials, query or fragment; trailing slashes removed. */
+export function checkBaseUrl(
+  problems: ProblemList,
+  value: string,
+  path: string,
+): string | undefined {
+  const parsed = URL.canParse(value) ? new URL(value) : undefined;
+  if (parsed === undefined || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    problems.add(path, 'must be an http(s) URL');
+  } else if (parsed.username !== '' || parsed.password !== '') {
+    problems.add(path, `must not contain credentials (user:pass@); use api_key: \${VAR}`);
+  } else if (parsed.search !== '' || parsed.hash !== '') {
+    problems.add(path, 'must not contain a query or fragment (paths are appended to it)');
+  } else {
+    return value.replace(/\/+$/, '');
+  }
+  return undefined;
+}
+
+/**
+ * Cycles in a graph of model → fallback models, found by a depth-first search (at least one in each
+ * loop, so a bad graph is never accepted), each once, starting at its smallest name (`[a, b]`
+ * means a → b → a).
+ */
+export function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+  const cycles = new Map<string, string[]>();
+  const done = new Set<string>();
+  const stack: string[] = [];
+  const visit = (node: string): void => {
+    const onStack = stack.indexOf(node);
+    if (onStack >= 0) {
+      const cycle = stack.slice(onStack);
+      const start = cycle.indexOf([...cycle].sort()[0] ?? node);
+      const rotated = [...cycle.slice(start), ...cycle.slice(0, start)];
+      cycles.set(rotated.join('\u0000'), rotated);
+      return;
+    }
+    if (done.has(node)) return;
+    stack.push(node);
+    for (const next of graph.get(node) ?? []) visit(next);
+    stack.pop();
+    done.add(node);
+  };
+  for (const node of graph.keys()) visit(node);
+  return [...cycles.values()];
+}
+
+/** The items of an optional list field with their paths: `[]` when absent, `undefined` if no list. */
+function listItems(
+  problems: ProblemList,
+  fields: ReadonlyMap<string, unknown>,
+  key: string,
+  path: string,
+): [unknown, string][] | undefined {
+  const listPath = childPath(path, key);
+  const list = fields.get(key) ?? [];
+  if (Array.isArray(list)) return list.map((item, index) => [item, childPath(listPath, index)]);
+  problems.add(listPath, 'must be a list');
+  return undefined;
+}
+
+interface ModelDraft {
+  readonly model: ModelConfig;
+  /** Resolved once every public name is known. */
+  readonly fallbacks: readonly [unknown, string][];
+}
+
+const DEPLOYMENT_KEYS = ['provider', 'model', 'weight', 'max_concurrent'];
+
+/** Models, with every public name and alias unique and fallbacks resolved to model names. */
+export function readModels(
+  problems: ProblemList,
+  value: unknown,
+  providerNames: ReadonlySet<string>,
+): ModelConfig[] {
+  if (value === undefined || value === null) return [];
+  // Every public name and alias, to the model it serves; a second use of one is a problem.
+  const owners = new Map<string, { model: string; alias: boolean }>();
+  const claim = (publicName: string, path: string, model: string, alias: boolean): void => {
+    if (!checkModelName(problems, publicName, path)) return;
+    const prefix = publicName.slice(0, publicName.indexOf('/'));
+    const owner = owners.get(publicName);
+    if (providerNames.has(prefix)) {
+      problems.add(path, `"${publicName}" would shadow provider/model routing to ${prefix}`);
+    } else if (owner !== undefined) {
+      const role = owner.alias ? 'an alias of' : 'the name of';
+      problems.add(path, `"${publicName}" is already ${role} model "${owner.model}"`);
+    } else {
+      owners.set(publicName, { model, alias });
+    }
+  };
+  const drafts: ModelDraft[] = [];
+  for (const [name, entry] of readMapping(problems, value, 'models') ?? []) {
+    const path = childPath('models', name);
+    claim(name, path, name, false);
+    const fields = readMapping(problems, entry, path, ['aliases', 'deployments', 'fallbacks']);
+    if (fields === undefined) continue;
+    const aliases: string[] = [];
+    for (const [alias, aliasPath] of listItems(problems, fields, 'aliases', path) ?? []) {
+      const text = readString(problems, alias, aliasPath);
+      if (text !== undefined) {
+        claim(text, aliasPath, name, true);
+        aliases.push(text);
+      }
+    }
+    const deployments = readDeployments(problems, fields, path, providerNames);
+    const fallbacks = listItems(problems, fields, 'fallbacks', path) ?? [];
+    drafts.push({ model: { name, aliases, deployments, fallbacks: [] }, fallbacks });
+  }
+  // Fallbacks may name models declared later, so they are resolved once all names are known.
+  const graph = new Map<string, string[]>();
+  const models = drafts.map(({ model, fallbacks }) => {
+    const resolved: string[] = [];
+    for (const [fallback, fallbackPath] of fallbacks) {
+      const text = readString(problems, fallback, fallbackPath);
+      if (text === undefined) continue;
+      const target = owners.get(text)?.model;
+      if (target === undefined) {
+        problems.add(fallbackPath, `unknown model "${text}"`);
+      } else if (target === model.name) {
+        problems.add(fallbackPath, 'a model cannot fall back to itself');
+      } else if (resolved.includes(target)) {
+        problems.add(fallbackPath, `"${target}" is listed twice`);
+      } else {
+        resolved.push(target);
+      }
+    }
+    graph.set(model.name, resolved);
+    return { ...model, fallbacks: resolved };
+  });
+  for (const cycle of findCycles(graph)) {
+    const first = cycle[0] ?? '';
+    const path = childPath(childPath('models', first), 'fallbacks');
+    problems.add(path, `fallback cycle ${[...cycle, first].join(' → ')}`);
+  }
+  return models;
+}
+
+function readDeployments(
+  problems: ProblemList,
+  fields: ReadonlyMap<string, unknown>,
+  modelPath: string,
+  providerNames: ReadonlySet<string>,
+): DeploymentConfig[] {
+  const items = listItems(problems, fields, 'deployments', modelPath);
+  if (items?.length === 0) {
+    problems.add(childPath(modelPath, 'deployments'), 'needs at least one deployment');
+  }
+  const deployments: DeploymentConfig[] = [];
+  for (const [value, path] of items ?? []) {
+    const entry = readMapping(problems, value, path, DEPLOYMENT_KEYS);
+    if (entry === undefined) continue;
+    const provider = requiredString(problems, entry, 'provider', path);
+    if (provider !== undefined && !providerNames.has(provider)) {
+      problems.add(childPath(path, 'provider'), `unknown provider "${provider}"`);
+    }
+    const model = requiredString(problems, entry, 'model', path);
+    if (model !== undefined) checkModelName(problems, model, childPath(path, 'model'));
+    const integer = integerFields(problems, entry, path);
+    const weight = integer('weight', 1, UNBOUNDED, 1);
+    const maxConcurrent = entry.has('max_concurrent')
+      ? integer('max_concurrent', 1, UNBOUNDED, 1)
+      : undefined;
+    if (provider === undefined || model === undefined) continue;
+    // Routing state (cooldown, in-flight counts) is kept per deployment: a twin would split it.
+    const twin = deployments.findIndex((d) => d.provider === provider && d.model === model);
+    if (twin >= 0) problems.add(path, `repeats deployments[${twin}]; raise its weight instead`);
+    deployments.push({
+      provider,
+      model,
+      weight,
+      ...(maxConcurrent === undefined ? {} : { maxConcurrent }),
+    });
+  }
+  return deployments;
+}
