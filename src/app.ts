@@ -27,6 +27,7 @@ import { chatCompletionRoutes } from './http/routes/chat-completions.js';
 import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
+import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
@@ -55,6 +56,8 @@ export interface AppDeps {
     readonly retry: RetryPolicy;
     readonly cooldown: CooldownPolicy;
   };
+  /** Relay Ollama's model management (`pull`, `push`, `create`, `copy`, `delete`). */
+  readonly ollamaAllowManagement?: boolean;
   /** Jitter source for retry backoff (tests make it fixed). */
   readonly random?: () => number;
   /** Fetching and caching each provider's listing for the merged `/v1/models`. */
@@ -81,6 +84,7 @@ export function appDepsFromSettings(
     readiness: { timeoutMs: settings.readinessTimeoutMs, cacheMs: settings.readinessCacheMs },
     modelList: { timeoutMs: settings.modelListTimeoutMs, cacheMs: settings.modelListCacheMs },
     routing: { models: config.models, retry: config.retry, cooldown: config.cooldown },
+    ollamaAllowManagement: settings.ollamaAllowManagement,
   };
 }
 
@@ -188,6 +192,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   chatCompletionRoutes(app, routeOptions);
   embeddingsRoutes(app, routeOptions);
+  ollamaPassthroughRoutes(app, {
+    providers: deps.providers,
+    allowManagement: deps.ollamaAllowManagement ?? false,
+  });
   modelRoutes(app, {
     ...routeOptions,
     timeoutMs: deps.modelList?.timeoutMs ?? 5_000,

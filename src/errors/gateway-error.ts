@@ -6,6 +6,7 @@
 export type ErrorType =
   | 'invalid_request_error'
   | 'authentication_error'
+  | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
   | 'api_error';
@@ -77,6 +78,13 @@ export class ValidationError extends GatewayError {
 export class AuthenticationError extends GatewayError {
   constructor(message = 'Invalid or missing API key.') {
     super(message, { status: 401, type: 'authentication_error', code: 'invalid_api_key' });
+  }
+}
+
+/** 403: an operation this gateway is configured not to allow. */
+export class ForbiddenError extends GatewayError {
+  constructor(message: string, code: string) {
+    super(message, { status: 403, type: 'permission_error', code });
   }
 }
 
@@ -239,8 +247,22 @@ export interface ErrorBody {
   };
 }
 
+/** Ollama's own error body, for its native API (`/{provider}/api/*`), which its clients parse. */
+export interface OllamaErrorBody {
+  readonly error: string;
+}
+
+/** Which API's error shape a route answers in: OpenAI's everywhere, Ollama's on its native API. */
+export type ErrorFormat = 'openai' | 'ollama';
+
 /** The single place an error becomes the wire body. */
-export function toErrorBody(error: GatewayError): ErrorBody {
+export function toErrorBody(error: GatewayError): ErrorBody;
+export function toErrorBody(error: GatewayError, format: ErrorFormat): ErrorBody | OllamaErrorBody;
+export function toErrorBody(
+  error: GatewayError,
+  format: ErrorFormat = 'openai',
+): ErrorBody | OllamaErrorBody {
+  if (format === 'ollama') return { error: error.message };
   return {
     error: { message: error.message, type: error.type, param: error.param, code: error.code },
   };

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   asGatewayError,
+  type ErrorFormat,
   GatewayError,
   HeadersTooLargeError,
   InvalidJsonError,
@@ -85,7 +86,12 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   }
   if (error.status === 401) reply.header('www-authenticate', 'Bearer');
   if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter);
-  reply.code(error.status).type('application/json; charset=utf-8').send(toErrorBody(error));
+  const format = (request.routeOptions.config as { errorFormat?: ErrorFormat } | undefined)
+    ?.errorFormat;
+  reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .send(toErrorBody(error, format ?? 'openai'));
 }
 
 export function errorHandler(bodyLimit: number) {

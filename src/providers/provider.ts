@@ -5,7 +5,7 @@ import type {
   ModelInfo,
 } from '../openai/chat-types.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai/embeddings-types.js';
-import type { UpstreamClient } from './shared/upstream-client.js';
+import type { UpstreamClient, UpstreamResponse } from './shared/upstream-client.js';
 
 /** The slice of a pino logger providers use (pino's and Fastify's loggers both fit). */
 export interface ProviderLogger {
@@ -44,6 +44,21 @@ export interface ChatProvider {
   chatStream(request: ChatRequest, ctx: CallContext): Promise<ChatStream>;
   /** `POST /v1/embeddings`; `encoding_format` is honoured (float or base64). */
   embeddings(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResponse>;
+  /**
+   * The vendor's own API relayed as it is (Ollama's `/api/*`), for its native clients. Only
+   * providers with a native API of their own have it. Resolves with the upstream's response,
+   * whatever its status; fails only when the upstream could not answer.
+   */
+  passthrough?(request: PassthroughRequest, ctx: CallContext): Promise<UpstreamResponse>;
+}
+
+/** One request of a vendor's native API, relayed by {@link ChatProvider.passthrough}. */
+export interface PassthroughRequest {
+  readonly method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
+  /** From the API root, e.g. `/api/tags`; the query string included. */
+  readonly path: string;
+  /** JSON text. */
+  readonly body?: string;
 }
 
 /** Collaborators a provider gets injected, so tests can replace the clock, ids and HTTP client. */

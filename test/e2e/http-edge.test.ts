@@ -111,6 +111,20 @@ describe('HTTP edge cases on a real socket', () => {
   });
 });
 
+describe('shutdown with a silent connection', () => {
+  it('closes a connection that never sent a request instead of waiting for its headers timeout', async () => {
+    gateway = await startGateway();
+    const { hostname, port } = new URL(gateway.url);
+    const socket = connect(Number(port), hostname);
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const closedByServer = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const started = performance.now();
+    await gateway.app.close();
+    await closedByServer;
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe('CORS on a real socket', () => {
   it('answers an allowed preflight without a key and tags the real response', async () => {
     gateway = await startGateway({ CORS_ALLOWED_ORIGINS: 'https://app.example.com' });

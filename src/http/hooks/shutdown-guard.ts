@@ -9,13 +9,21 @@ const IDLE_SWEEP_MS = 100;
  * get a 503 in our envelope (Fastify's own 503 body is not) with `Connection: close`; requests in
  * flight finish; and connections that turn idle after their last response are closed at once, so
  * clients that keep sockets open (every SDK) cannot hold the shutdown until their keep-alive ends.
+ * Connections that never sent a request are closed once nothing is in flight.
  */
 export function shutdownGuard(app: FastifyInstance) {
   let closing = false;
+  let inFlight = 0;
   let sweep: NodeJS.Timeout | undefined;
   app.addHook('preClose', (done) => {
     closing = true;
-    sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+    sweep = setInterval(() => {
+      // Node counts a connection that has not sent a request yet as busy (it may still send
+      // one), so closeIdleConnections leaves it open until its headers timeout. Once no request
+      // is in flight, every connection left is of that kind or idle: close them all.
+      if (inFlight === 0) app.server.closeAllConnections();
+      else app.server.closeIdleConnections();
+    }, IDLE_SWEEP_MS);
     sweep.unref();
     done();
   });
@@ -28,6 +36,10 @@ export function shutdownGuard(app: FastifyInstance) {
     reply: FastifyReply,
     done: (error?: Error) => void,
   ): void {
+    inFlight += 1;
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+    });
     if (!closing) {
       done();
       return;

@@ -79,6 +79,16 @@ export function createOllamaProvider(
       return fromOllamaChatResponse(parsed, { id: `chatcmpl-${generateId()}`, generateId, now });
     },
 
+    async passthrough(request, ctx) {
+      return upstream.request({
+        method: request.method,
+        path: request.path,
+        ...(request.body === undefined ? {} : { body: request.body }),
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+      });
+    },
+
     async embeddings(request, ctx) {
       const body = JSON.stringify(toOllamaEmbedRequest(request));
       const response = await upstream.request({

@@ -23,7 +23,7 @@ export interface UpstreamClientSettings {
 }
 
 export interface UpstreamRequestOptions {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
   /** Appended to the base URL's path, e.g. `/chat/completions`. */
   readonly path: string;
   readonly body?: string;

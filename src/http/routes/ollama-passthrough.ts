@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ForbiddenError, NotFoundError } from '../../errors/gateway-error.js';
+import type { ChatProvider, PassthroughRequest } from '../../providers/provider.js';
+import { callContext } from './call-context.js';
+
+export interface OllamaPassthroughOptions {
+  readonly providers: ReadonlyMap<string, ChatProvider>;
+  /** OLLAMA_ALLOW_MANAGEMENT: pull, push, create, copy, delete and blobs. */
+  readonly allowManagement: boolean;
+}
+
+/** What Ollama's own clients use to run models: relayed for anyone with a key. */
+const USE_ENDPOINTS = new Set([
+  'GET /api/tags',
+  'GET /api/ps',
+  'GET /api/version',
+  'POST /api/chat',
+  'POST /api/generate',
+  'POST /api/embed',
+  'POST /api/embeddings',
+  'POST /api/show',
+]);
+
+/** What changes the models on the host: relayed only with OLLAMA_ALLOW_MANAGEMENT=true. */
+const MANAGEMENT_ENDPOINTS = new Set([
+  'POST /api/pull',
+  'POST /api/push',
+  'POST /api/create',
+  'POST /api/copy',
+  'DELETE /api/delete',
+]);
+
+type Method = PassthroughRequest['method'];
+
+/**
+ * `/{provider}/api/*` for every provider with a native API (Ollama): relayed to it with the
+ * gateway's auth, request id, access log, timeouts and cancellation; NDJSON streams flow through
+ * as they come. The upstream's answer is relayed as it is, and the gateway's own failures (auth,
+ * refused management, unreachable upstream) are written in Ollama's `{"error": "…"}` shape too,
+ * since that is what Ollama's clients parse.
+ */
+export function ollamaPassthroughRoutes(
+  app: FastifyInstance,
+  options: OllamaPassthroughOptions,
+): void {
+  for (const provider of options.providers.values()) {
+    if (provider.passthrough === undefined) continue;
+    app.route({
+      method: ['GET', 'POST', 'DELETE', 'HEAD'],
+      url: `/${provider.id}/api/*`,
+      // HEAD is answered by this handler, not by Fastify's automatic GET-as-HEAD route.
+      exposeHeadRoute: false,
+      // Ollama's clients read `{"error": "…"}`; the status and headers are as everywhere else.
+      config: { errorFormat: 'ollama' },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const method = request.method as Method;
+        const { '*': rest = '' } = request.params as { '*'?: string };
+        const path = `/api/${rest}`;
+        const endpoint = `${method} ${path}`;
+        const isBlob = /^\/api\/blobs\/[^/]+$/.test(path);
+        if (MANAGEMENT_ENDPOINTS.has(endpoint) || isBlob) {
+          if (!options.allowManagement) {
+            throw new ForbiddenError(
+              `Model management (${path}) is disabled on this gateway (OLLAMA_ALLOW_MANAGEMENT).`,
+              'management_disabled',
+            );
+          }
+        } else if (!USE_ENDPOINTS.has(endpoint)) {
+          throw new NotFoundError('Unknown route.', 'route_not_found', null);
+        }
+        const context = request.gateway;
+        context.provider = provider.id;
+        const body = request.body as { model?: unknown } | undefined;
+        if (typeof body?.model === 'string') context.model = body.model;
+        const query = request.url.indexOf('?');
+        const upstream = await provider.passthrough?.(
+          {
+            method,
+            path: query === -1 ? path : `${path}${request.url.slice(query)}`,
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          },
+          callContext(request),
+        );
+        if (upstream === undefined)
+          throw new NotFoundError('Unknown route.', 'route_not_found', null);
+        const contentType = upstream.headers['content-type'];
+        reply.code(upstream.status);
+        if (typeof contentType === 'string') reply.type(contentType);
+        return reply.send(upstream.body);
+      },
+    });
+  }
+}
