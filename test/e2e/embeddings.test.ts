@@ -1,17 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type GatewayHarness, PROVIDER_KEY, startGateway } from '../helpers/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { PROVIDER_KEY, useGateway } from '../helpers/gateway-harness.js';
 import { onlyRequest, rejectionOf } from '../helpers/openai-sdk-helpers.js';
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
-});
-afterAll(async () => {
-  await gateway.close();
-});
+const gateway = useGateway();
 
 describe('embeddings with the openai SDK', () => {
   it('maps Ollama /api/embed, decoding the base64 the SDK asks for by default', async () => {

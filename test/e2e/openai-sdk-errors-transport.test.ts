@@ -11,7 +11,7 @@ import {
   openAiSseEvents,
   sseResponse,
 } from '../helpers/fake-upstream-wire.js';
-import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
+import { type GatewayHarness, startGateway, useGateway } from '../helpers/gateway-harness.js';
 import {
   closedPort,
   expectSdkError,
@@ -22,16 +22,7 @@ import {
   rejectionOf,
 } from '../helpers/openai-sdk-helpers.js';
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
-});
+const gateway = useGateway();
 
 describe('unreachable upstreams', () => {
   let unreachable: GatewayHarness;

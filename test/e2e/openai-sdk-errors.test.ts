@@ -13,8 +13,8 @@ import {
   RateLimitError,
   UnprocessableEntityError,
 } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type GatewayHarness, PROVIDER_KEY, startGateway } from '../helpers/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { PROVIDER_KEY, useGateway } from '../helpers/gateway-harness.js';
 import {
   expectSdkError,
   expectUpstreamSaw,
@@ -26,16 +26,7 @@ import {
   UUID,
 } from '../helpers/openai-sdk-helpers.js';
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
-});
+const gateway = useGateway();
 
 const chat = (prefix: string, id: string, extra: Record<string, unknown> = {}) =>
   gateway

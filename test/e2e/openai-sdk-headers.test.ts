@@ -4,15 +4,10 @@
  * and what every response carries (security headers, stream headers, a validated x-request-id).
  */
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { DEFAULT_REPLY } from '../helpers/fake-upstream-wire.js';
-import {
-  CLIENT_KEY,
-  type GatewayHarness,
-  PROVIDER_KEY,
-  startGateway,
-} from '../helpers/gateway-harness.js';
+import { CLIENT_KEY, PROVIDER_KEY, useGateway } from '../helpers/gateway-harness.js';
 import {
   clientHeaders,
   MESSAGES,
@@ -28,16 +23,7 @@ const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
 };
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
-});
+const gateway = useGateway();
 
 describe('headers to the upstream', () => {
   const clientSecrets = {

@@ -5,9 +5,14 @@
  * `openai-sdk-*.test.ts` files.
  */
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REPLY } from '../helpers/fake-upstream-wire.js';
-import { type GatewayHarness, PROVIDER_KEY, startGateway } from '../helpers/gateway-harness.js';
+import {
+  type GatewayHarness,
+  PROVIDER_KEY,
+  startGateway,
+  useGateway,
+} from '../helpers/gateway-harness.js';
 import { closedPort, collect, MESSAGES, onlyRequest, UUID } from '../helpers/openai-sdk-helpers.js';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
@@ -20,16 +25,7 @@ function textOf(chunks: readonly Chunk[]): string {
   return chunks.map((chunk) => chunk.choices[0]?.delta.content ?? '').join('');
 }
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
-});
+const gateway = useGateway();
 
 describe('chat completions on every route', () => {
   const ollamaRoutes = [

@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
+import { describe, expect, it } from 'vitest';
+import { useGateway } from '../helpers/gateway-harness.js';
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-afterAll(async () => {
-  await gateway.close();
-});
+const gateway = useGateway();
 
 describe('smoke', () => {
   it('answers through both providers with the openai SDK', async () => {

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sseEvent } from '../helpers/fake-upstream-wire.js';
-import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
+import { useGateway } from '../helpers/gateway-harness.js';
 import { chatBody, postChat, readSseEvents } from '../helpers/sse-client.js';
 
-let gateway: GatewayHarness;
-beforeAll(async () => {
-  gateway = await startGateway();
-});
-afterAll(async () => {
-  await gateway.close();
-});
+const gateway = useGateway();
 
 const GAP_MS = 80;
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { appDepsFromSettings, buildApp } from '../../src/app.js';
 import { gatewayConfigFromSettings } from '../../src/config/gateway-config-from-env.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
@@ -79,5 +80,52 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
       await registry.close();
       await upstream.close();
     },
+  };
+}
+
+/**
+ * One harness gateway for a test file (or describe block): started before its tests, closed
+ * after them, its fake upstream reset before each test. The returned object reads through to the
+ * running harness, so tests use it like the harness itself.
+ */
+export function useGateway(env: Record<string, string> = {}): GatewayHarness {
+  let current: GatewayHarness | undefined;
+  const get = (): GatewayHarness => {
+    if (current === undefined) throw new Error('the gateway runs only inside the tests');
+    return current;
+  };
+  beforeAll(async () => {
+    current = await startGateway(env);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(() => {
+    current?.upstream.reset();
+  });
+  return {
+    get upstream() {
+      return get().upstream;
+    },
+    get app() {
+      return get().app;
+    },
+    get settings() {
+      return get().settings;
+    },
+    get registry() {
+      return get().registry;
+    },
+    get url() {
+      return get().url;
+    },
+    get logs() {
+      return get().logs;
+    },
+    get metrics() {
+      return get().metrics;
+    },
+    client: (prefix, options) => get().client(prefix, options),
+    close: () => get().close(),
   };
 }
