@@ -20,6 +20,8 @@ export interface Served<Value> {
   readonly value: Value;
   readonly provider: string;
   readonly deployment: string;
+  /** Attempts made, this one included (retries and fallbacks add to it). */
+  readonly attempts: number;
   /** Call when the response is over (frees the deployment's concurrency slot). */
   readonly done: () => void;
 }
@@ -72,12 +74,14 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
     async run(model, ctx, attempt) {
       const budget = createRetryBudget(retry, options.now);
       let lastError: GatewayError | undefined;
+      let attempts = 0;
       for (const target of targetsFor(model)) {
         const deployment = `${target.provider.id}/${target.model}`;
         for (let attemptNumber = 1; attemptNumber <= retry.maxAttempts; attemptNumber++) {
           const { candidate } = target;
           if (candidate !== undefined && !pool.acquire(candidate)) break;
           const started = options.now();
+          attempts += 1;
           let released = false;
           const release = () => {
             if (!released && candidate !== undefined) pool.release(candidate);
@@ -86,7 +90,8 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
           try {
             const value = await attempt(target.provider, target.model);
             if (candidate !== undefined) pool.recordSuccess(candidate);
-            ctx.logger.info(
+            // A plain success is in the access line (deployment, attempts); debug has them all.
+            ctx.logger.debug(
               {
                 deployment,
                 attempt: attemptNumber,
@@ -95,19 +100,19 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
               },
               'upstream attempt',
             );
-            return { value, provider: target.provider.id, deployment, done: release };
+            return { value, provider: target.provider.id, deployment, attempts, done: release };
           } catch (thrown) {
             release();
             const error = asGatewayError(thrown);
             lastError = error;
-            ctx.logger.info(
+            ctx.logger.warn(
               {
                 deployment,
                 attempt: attemptNumber,
                 outcome: error.code,
                 latencyMs: options.now() - started,
               },
-              'upstream attempt',
+              'upstream attempt failed',
             );
             if (candidate !== undefined && countsAgainstDeployment(error)) {
               pool.recordFailure(candidate);

@@ -23,6 +23,7 @@ import {
   sseEvent,
   sseResponse,
 } from '../helpers/fake-upstream-wire.js';
+import { captureLogs, type LogCapture } from '../helpers/log-capture.js';
 import { closedPort, rejectionOf } from '../helpers/openai-sdk-helpers.js';
 import { chatBody, postChat, readSseEvents } from '../helpers/sse-client.js';
 
@@ -42,6 +43,7 @@ interface Setup {
   readonly b: FakeUpstream;
   readonly url: string;
   readonly client: OpenAI;
+  readonly logs: LogCapture;
   readonly close: () => Promise<void>;
 }
 
@@ -72,7 +74,9 @@ async function start(
     cooldown,
   };
   const registry: ProviderRegistry = createProviders(config);
+  const logs = captureLogs();
   const app: FastifyInstance = await buildApp({
+    logger: logs.logger,
     providers: registry.providers,
     defaultProvider: 'a',
     apiKeys: [KEY],
@@ -87,6 +91,7 @@ async function start(
     b,
     url,
     client,
+    logs,
     close: async () => {
       await app.close();
       await registry.close();
@@ -164,7 +169,7 @@ describe('routing by public model name', () => {
   });
 
   it('falls back to another model on a 5xx, without retrying the failed deployment', async () => {
-    const { a, b, client } = await start((pa, pb) => [
+    const { a, b, client, logs } = await start((pa, pb) => [
       model('primary', [[pa, 'p']], { fallbacks: ['backup'] }),
       model('backup', [[pb, 'q']]),
     ]);
@@ -172,6 +177,14 @@ describe('routing by public model name', () => {
     const { deployment } = await chat(client, 'primary');
     expect(deployment).toBe('b/q');
     expect([a.requests.length, b.requests.length]).toEqual([1, 1]);
+    // The failed attempt is logged on its own; the access line names who served, after how many.
+    const entries = logs.entries();
+    const failed = entries.find((entry) => entry.msg === 'upstream attempt failed');
+    expect(failed).toMatchObject({ deployment: 'a/p', attempt: 1, outcome: 'upstream_error' });
+    expect(typeof failed?.requestId).toBe('string');
+    const access = entries.find((entry) => entry.msg === 'request completed');
+    expect(access).toMatchObject({ deployment: 'b/q', attempts: 2, status: 200, model: 'primary' });
+    expect(access?.requestId).toBe(failed?.requestId);
   });
 
   it('falls back when a stream fails before its first chunk', async () => {

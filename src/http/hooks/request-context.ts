@@ -20,6 +20,9 @@ export interface RequestContext {
   model?: string;
   usage?: Usage;
   errorCode?: string;
+  /** `provider/model` that served the request, and how many attempts that took. */
+  deployment?: string;
+  attempts?: number;
   /** The client asked for a stream. */
   streamed?: boolean;
   /** Set only by routes that call an upstream; aborted when the client goes away. */
@@ -101,6 +104,8 @@ function logAccess(request: FastifyRequest, status: number): void {
       keyId: gateway.principal?.keyId,
       provider: gateway.provider,
       model: gateway.model,
+      deployment: gateway.deployment,
+      attempts: gateway.attempts,
       promptTokens: gateway.usage?.prompt_tokens,
       completionTokens: gateway.usage?.completion_tokens,
       errorCode: gateway.errorCode,

@@ -30,6 +30,7 @@ export function pinnedTo(provider: ChatProvider): Dispatch {
     value: await attempt(provider, model),
     provider: provider.id,
     deployment: `${provider.id}/${model}`,
+    attempts: 1,
     done: () => undefined,
   });
 }
@@ -78,7 +79,7 @@ async function complete(
     const served = await dispatch(body.model, ctx, async (provider, model) =>
       primeStream(await provider.chatStream(forModel(provider, model), ctx)),
     );
-    reply.header(DEPLOYMENT_HEADER, served.deployment);
+    noteServed(request, reply, served);
     if (metrics !== undefined && served.value.first.done !== true) {
       const seconds = (performance.now() - context.startTime) / 1000;
       metrics.timeToFirstToken(served.provider, body.model, seconds);
@@ -100,8 +101,15 @@ async function complete(
   served.done();
   const completion = served.value;
   if (completion.usage !== undefined) context.usage = completion.usage;
-  reply.header(DEPLOYMENT_HEADER, served.deployment);
+  noteServed(request, reply, served);
   return reply.type('application/json; charset=utf-8').send(toJsonText(completion));
+}
+
+/** Names the serving deployment in a header and in the access line. */
+export function noteServed(request: FastifyRequest, reply: FastifyReply, served: Served<unknown>) {
+  request.gateway.deployment = served.deployment;
+  request.gateway.attempts = served.attempts;
+  reply.header(DEPLOYMENT_HEADER, served.deployment);
 }
 
 /** A 404 for `/{unknown}/v1/...` that names the configured providers (not secret). */

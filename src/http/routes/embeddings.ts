@@ -4,8 +4,8 @@ import type { EmbeddingsRequest } from '../../openai/embeddings-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
 import { callContext } from './call-context.js';
 import {
-  DEPLOYMENT_HEADER,
   type Dispatch,
+  noteServed,
   type ProviderRoutesOptions,
   pinnedTo,
   unknownProvider,
@@ -39,6 +39,6 @@ async function embed(dispatch: Dispatch, request: FastifyRequest, reply: Fastify
   });
   served.done();
   context.usage = { ...served.value.usage, completion_tokens: 0 };
-  reply.header(DEPLOYMENT_HEADER, served.deployment);
+  noteServed(request, reply, served);
   return reply.type('application/json; charset=utf-8').send(toJsonText(served.value));
 }
