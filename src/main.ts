@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { gatewayConfigFromSettings } from './config/gateway-config-from-env.js';
 import { ConfigError, loadSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
+import { clusterMetricsSource, shareWithPrimary } from './metrics/cluster-metrics.js';
 import { createGatewayMetrics } from './metrics/gateway-metrics.js';
 import { createMetricsServer } from './metrics/metrics-server.js';
 import { createProviders, providerSecrets } from './providers/registry.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const secrets = [...settings.apiKeys, ...providerSecrets(config)];
   const logger = createLogger({ level: settings.logLevel, secrets });
   if (settings.workers > 1 && cluster.isPrimary) {
-    supervise(settings, logger);
+    await supervise(settings, logger);
     return;
   }
   await serve(settings, config, logger);
@@ -52,8 +53,10 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     ...appDepsFromSettings(settings, config, registry.providers, logger),
     metrics,
   });
+  // In a cluster the primary serves /metrics for all workers; a worker only records.
+  if (metrics !== undefined && cluster.isWorker) shareWithPrimary(metrics);
   const metricsServer =
-    metrics === undefined || settings.metrics === undefined
+    metrics === undefined || settings.metrics === undefined || cluster.isWorker
       ? undefined
       : createMetricsServer(metrics, {
           ...settings.metrics,
@@ -93,11 +96,22 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
 }
 
 /** The primary of a cluster: forks the workers, replaces crashed ones, drains them on SIGTERM. */
-function supervise(settings: Settings, logger: Logger): void {
+async function supervise(settings: Settings, logger: Logger): Promise<void> {
   if (settings.developmentMode) {
     logger.warn(
       'DEVELOPMENT_MODE is on: API-key auth is DISABLED. Anyone who can reach this port can use it.',
     );
+  }
+  const metricsServer =
+    settings.metrics === undefined
+      ? undefined
+      : createMetricsServer(clusterMetricsSource(), {
+          ...settings.metrics,
+          onError: (error) => logger.error({ err: error }, 'metrics aggregation failed'),
+        });
+  if (metricsServer !== undefined && settings.metrics !== undefined) {
+    const { port } = await metricsServer.listen();
+    logger.info({ host: settings.metrics.host, port }, 'metrics of all workers on /metrics');
   }
   logger.info({ workers: settings.workers }, 'starting workers');
   let shuttingDown = false;
@@ -107,7 +121,8 @@ function supervise(settings: Settings, logger: Logger): void {
   cluster.on('exit', (worker, code, signal) => {
     alive.delete(worker.id);
     if (shuttingDown) {
-      if (alive.size === 0) process.exit(0);
+      if (alive.size === 0)
+        void (metricsServer?.close() ?? Promise.resolve()).then(() => process.exit(0));
       return;
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; replacing it');

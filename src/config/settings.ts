@@ -190,9 +190,6 @@ export function loadSettings(
   if (metricsPort !== 0 && metricsPort === port) {
     problems.push('METRICS_PORT must differ from PORT (metrics are served off the public port)');
   }
-  if (metricsPort !== 0 && workers > 1) {
-    problems.push('METRICS_PORT cannot be used with WORKERS > 1 yet (each worker counts alone)');
-  }
 
   const settings: Settings = {
     host,

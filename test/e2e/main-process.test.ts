@@ -282,8 +282,9 @@ describe('main process with WORKERS=2', () => {
     if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
   });
 
-  it('serves from two worker processes and drains them all on SIGTERM', async () => {
+  it('serves from two worker processes, sums their metrics, and drains them all on SIGTERM', async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const gateway = spawnGateway(
       {
         OLLAMA_HOST: upstream.url,
@@ -291,6 +292,7 @@ describe('main process with WORKERS=2', () => {
         PORT: String(port),
         ALLOWED_API_KEYS: CLIENT_CANARY,
         WORKERS: '2',
+        METRICS_PORT: String(metricsPort),
       },
       cwd,
     );
@@ -315,6 +317,13 @@ describe('main process with WORKERS=2', () => {
       expect(response.status).toBe(200);
       await response.text();
     }
+    // The primary's /metrics sums both workers' counters.
+    const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const counted = scrape
+      .split('\n')
+      .filter((line) => /^aigw_requests_total\{.*route="\/v1\/models"/.test(line))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    expect(counted).toBe(20);
     gateway.child.kill('SIGTERM');
     expect(await within(gateway.exited, 10_000, 'exit after SIGTERM')).toBe(0);
     const access = gateway
