@@ -30,13 +30,19 @@ export async function sendSse(
   options: SseOptions,
 ): Promise<void> {
   const response = reply.raw;
+  try {
+    response.writeHead(200, {
+      ...(reply.getHeaders() as OutgoingHttpHeaders),
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
+  } catch (error) {
+    // Nothing was sent: release the upstream and let the error handler answer.
+    await stream.rest.return?.();
+    throw error;
+  }
   reply.hijack();
-  response.writeHead(200, {
-    ...(reply.getHeaders() as OutgoingHttpHeaders),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    'x-accel-buffering': 'no',
-  });
   const context = request.gateway;
   let pending = '';
   let flushScheduled = false;

@@ -110,6 +110,10 @@ export const chatRequestSchema = {
           properties: { name: { type: 'string' }, schema: { type: 'object' } },
         },
       },
+      // OpenAI requires the schema object with type json_schema.
+      if: { properties: { type: { const: 'json_schema' } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+      then: { required: ['json_schema'] },
     }),
     tools: nullable({ type: 'array', maxItems: 128, items: tool }),
     tool_choice: nullable({

@@ -174,6 +174,7 @@ describe('errors', () => {
     [{ ...chatBody, max_tokens: 0 }, 'max_tokens'],
     [{ ...chatBody, stream: 'yes' }, 'stream'],
     [{ ...chatBody, n: 1.5 }, 'n'],
+    [{ ...chatBody, response_format: { type: 'json_schema' } }, 'response_format.json_schema'],
   ])('answers schema violations with 422 naming the field (%j)', async (payload, param) => {
     const { app, ollama } = await appWith();
     const response = await app.inject({

@@ -109,7 +109,24 @@ async function complete(
 export function noteServed(request: FastifyRequest, reply: FastifyReply, served: Served<unknown>) {
   request.gateway.deployment = served.deployment;
   request.gateway.attempts = served.attempts;
-  reply.header(DEPLOYMENT_HEADER, served.deployment);
+  reply.header(DEPLOYMENT_HEADER, toHeaderValue(served.deployment));
+}
+
+/**
+ * The model part can be the client's own text, and Node throws on a header value with anything
+ * but visible ASCII: such a value goes percent-encoded (and is never reflected raw).
+ */
+export function toHeaderValue(value: string): string {
+  if (/^[\x21-\x7e]{1,512}$/.test(value)) return value;
+  // Byte-wise, as UTF-8: encodeURIComponent would throw on a lone surrogate.
+  let encoded = '';
+  for (const byte of Buffer.from(value.slice(0, 512), 'utf8')) {
+    encoded +=
+      byte > 0x20 && byte < 0x7f && byte !== 0x25
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return encoded;
 }
 
 /** A 404 for `/{unknown}/v1/...` that names the configured providers (not secret). */

@@ -165,7 +165,7 @@ describe('toOllamaChatRequest', () => {
   // response_format, so `{"type":"json_schema"}` passes validation and then throws a TypeError
   // here: a 500 internal_error for a client mistake on every Ollama route (/v1 when routed to
   // Ollama, /ollama/v1), instead of a 422 naming `response_format.json_schema`.
-  it.fails('refuses response_format json_schema without json_schema with a GatewayError', () => {
+  it('refuses response_format json_schema without json_schema with a GatewayError', () => {
     const request = { model: 'm', messages: [{ role: 'user', content: 'x' }] } as const;
     const withFormat = { ...request, response_format: { type: 'json_schema' } };
     expect(() => toOllamaChatRequest(withFormat as unknown as ChatRequest, false)).toThrow(

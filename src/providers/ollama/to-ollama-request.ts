@@ -205,9 +205,19 @@ export function toOllamaFormat(
   switch (responseFormat.type) {
     case 'json_object':
       return 'json';
-    case 'json_schema':
+    case 'json_schema': {
+      // The request schema requires it; checked again so a direct caller gets a 422, not a crash.
+      const jsonSchema = (responseFormat as { json_schema?: { schema?: Record<string, unknown> } })
+        .json_schema;
+      if (jsonSchema === undefined || jsonSchema === null) {
+        throw new ValidationError(
+          'response_format of type json_schema needs a json_schema object.',
+          'response_format.json_schema',
+        );
+      }
       // Without a schema the client asked only for JSON.
-      return responseFormat.json_schema.schema ?? 'json';
+      return jsonSchema.schema ?? 'json';
+    }
     default:
       return undefined;
   }
