@@ -51,6 +51,16 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       redact: { paths: [...REDACT_PATHS], censor: '[REDACTED]' },
       formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        // The message itself may be an error's text (upstream words included): scrubbed too.
+        logMethod(args, method) {
+          for (let index = 0; index < args.length; index++) {
+            const arg = args[index];
+            if (typeof arg === 'string') args[index] = scrub(arg);
+          }
+          method.apply(this, args);
+        },
+      },
       serializers: {
         err: (error: Error) => {
           const serialized = stdSerializers.err(error);

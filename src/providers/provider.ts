@@ -5,7 +5,7 @@ import type {
   ModelInfo,
 } from '../openai/chat-types.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai/embeddings-types.js';
-import type { UpstreamClient, UpstreamResponse } from './shared/upstream-client.js';
+import type { UpstreamClient } from './shared/upstream-client.js';
 
 /** The slice of a pino logger providers use (pino's and Fastify's loggers both fit). */
 export interface ProviderLogger {
@@ -45,11 +45,19 @@ export interface ChatProvider {
   /** `POST /v1/embeddings`; `encoding_format` is honoured (float or base64). */
   embeddings(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResponse>;
   /**
-   * The vendor's own API relayed as it is (Ollama's `/api/*`), for its native clients. Only
-   * providers with a native API of their own have it. Resolves with the upstream's response,
-   * whatever its status; fails only when the upstream could not answer.
+   * The vendor's own API relayed (Ollama's `/api/*`), for its native clients. Only providers
+   * with a native API of their own have it. Resolves with the upstream's response, whatever its
+   * status (error bodies scrubbed); fails when it could not answer or rejected our credentials.
    */
-  passthrough?(request: PassthroughRequest, ctx: CallContext): Promise<UpstreamResponse>;
+  passthrough?(request: PassthroughRequest, ctx: CallContext): Promise<PassthroughResponse>;
+}
+
+/** The upstream's answer to a passthrough request: a stream when it succeeded, text otherwise. */
+export interface PassthroughResponse {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  /** The body as it comes (2xx), or an error body already scrubbed of the provider's secrets. */
+  readonly body: NodeJS.ReadableStream | string;
 }
 
 /** One request of a vendor's native API, relayed by {@link ChatProvider.passthrough}. */

@@ -19,10 +19,14 @@ export function generateId(): string {
 
 /** Every credential the providers hold: scrubbed from logs and relayed upstream text. */
 export function providerSecrets(config: GatewayConfig): readonly string[] {
-  return config.providers.flatMap((provider) => [
+  return config.providers.flatMap(secretsOf);
+}
+
+function secretsOf(provider: ProviderConfig): string[] {
+  return [
     ...(provider.apiKey === undefined ? [] : [provider.apiKey]),
     ...Object.values(provider.headers),
-  ]);
+  ];
 }
 
 /** Configured providers → providers, each on its own pooled upstream client. */
@@ -54,12 +58,12 @@ export function createProviders(config: GatewayConfig): ProviderRegistry {
 function createProvider(settings: ProviderConfig, deps: ProviderDeps): ChatProvider {
   switch (settings.kind) {
     case 'ollama':
-      return createOllamaProvider({ name: settings.name }, deps);
+      return createOllamaProvider({ name: settings.name, secrets: secretsOf(settings) }, deps);
     case 'cerebras':
       return createCerebrasProvider({ name: settings.name, apiKey: settings.apiKey ?? '' }, deps);
     case 'openai-compatible':
       return createOpenAiCompatibleProvider(
-        { id: settings.name, secrets: settings.apiKey === undefined ? [] : [settings.apiKey] },
+        { id: settings.name, secrets: secretsOf(settings) },
         deps,
       );
   }

@@ -166,20 +166,6 @@ function mutate(body: Json, mutations: readonly Mutation[]): Json {
   return root;
 }
 
-/**
- * A model name Node cannot put in the `x-aigw-deployment` header: a known bug, isolated by the
- * `it.fails` cases in bad-input.test.ts, so the properties here skip such bodies.
- */
-function hasHeaderUnsafeModel(text: string): boolean {
-  try {
-    const parsed = JSON.parse(text) as { model?: unknown } | null;
-    const model = typeof parsed === 'object' && parsed !== null ? parsed.model : undefined;
-    return typeof model === 'string' && /[^\t\x20-\x7e\x80-\xff]/.test(model);
-  } catch {
-    return false;
-  }
-}
-
 let app: Awaited<ReturnType<typeof buildApp>>;
 let providers: FakeProvider[];
 beforeAll(async () => {
@@ -230,7 +216,6 @@ describe.each(Object.entries(ROUTES))('POST %s', (url, valid) => {
     await fc.assert(
       fc.asyncProperty(jsonValue, async (value) => {
         const text = JSON.stringify(value);
-        fc.pre(!hasHeaderUnsafeModel(text));
         await checkAnswer(url, text);
       }),
       RUNS,
@@ -248,7 +233,6 @@ describe.each(Object.entries(ROUTES))('POST %s', (url, valid) => {
             const at = edit.at % (text.length + 1);
             text = `${text.slice(0, at)}${edit.insert}${text.slice(at + edit.remove)}`;
           }
-          fc.pre(!hasHeaderUnsafeModel(text));
           await checkAnswer(url, text);
         },
       ),

@@ -72,20 +72,17 @@ export function ollamaPassthroughRoutes(
         context.provider = provider.id;
         const body = request.body as { model?: unknown } | undefined;
         if (typeof body?.model === 'string') context.model = body.model;
-        const query = request.url.indexOf('?');
+        // The query string is not relayed: Ollama's API takes none, and a client may have put a
+        // key there (which the gateway itself never accepts).
         const upstream = await provider.passthrough?.(
-          {
-            method,
-            path: query === -1 ? path : `${path}${request.url.slice(query)}`,
-            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-          },
+          { method, path, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
           callContext(request),
         );
-        if (upstream === undefined)
+        if (upstream === undefined) {
           throw new NotFoundError('Unknown route.', 'route_not_found', null);
-        const contentType = upstream.headers['content-type'];
+        }
         reply.code(upstream.status);
-        if (typeof contentType === 'string') reply.type(contentType);
+        if (upstream.contentType !== undefined) reply.type(upstream.contentType);
         return reply.send(upstream.body);
       },
     });

@@ -1,8 +1,9 @@
-import { UpstreamError } from '../../errors/gateway-error.js';
+import { UpstreamCredentialsError, UpstreamError } from '../../errors/gateway-error.js';
+import { scrubSecrets } from '../../errors/scrub-secrets.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
 import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
-import { readJson, upstreamStatusError } from '../shared/upstream-status.js';
+import { readJson, readText, upstreamStatusError } from '../shared/upstream-status.js';
 import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
 import {
   fromOllamaEmbedResponse,
@@ -19,7 +20,11 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export interface OllamaProviderSettings {
   /** Its name: the id in routes, logs and error messages. */
   readonly name: string;
+  /** Its own credentials (an API key, header values), scrubbed from anything relayed. */
+  readonly secrets?: readonly string[];
 }
+
+const PASSTHROUGH_ERROR_BODY_LIMIT = 64 * 1024;
 
 /** Ollama through its native API (`/api/chat`, `/api/tags`, `/api/embed`), translated both ways. */
 export function createOllamaProvider(
@@ -28,7 +33,8 @@ export function createOllamaProvider(
 ): ChatProvider {
   const { upstream, now, generateId } = deps;
   const provider = settings.name;
-  const context = { provider, secrets: [] };
+  const secrets = settings.secrets ?? [];
+  const context = { provider, secrets };
 
   async function readBody(response: UpstreamResponse, ctx: CallContext): Promise<unknown> {
     try {
@@ -80,13 +86,29 @@ export function createOllamaProvider(
     },
 
     async passthrough(request, ctx) {
-      return upstream.request({
+      const response = await upstream.request({
         method: request.method,
         path: request.path,
         ...(request.body === undefined ? {} : { body: request.body }),
         signal: ctx.signal,
         requestId: ctx.requestId,
       });
+      const contentType = response.headers['content-type'];
+      const type = typeof contentType === 'string' ? contentType : undefined;
+      // Our own credentials refused: a gateway-side failure, never the client's 401.
+      if (response.status === 401 || response.status === 403) {
+        response.body.destroy();
+        throw new UpstreamCredentialsError(provider);
+      }
+      if (response.status < 400)
+        return { status: response.status, contentType: type, body: response.body };
+      // Error bodies are small: read, scrub of our secrets, relay in Ollama's own shape.
+      const text = await readText(response, PASSTHROUGH_ERROR_BODY_LIMIT).catch(() => '');
+      return {
+        status: response.status,
+        contentType: type,
+        body: scrubSecrets(text, secrets, 4_000),
+      };
     },
 
     async embeddings(request, ctx) {
@@ -112,7 +134,7 @@ export function createOllamaProvider(
     async chatStream(request, ctx) {
       const body = JSON.stringify(toOllamaChatRequest(request, true));
       const response = await postChat(body, request.model, ctx);
-      return streamChunks(response, request.model, deps, ctx.signal, provider);
+      return streamChunks(response, request.model, deps, ctx.signal, provider, secrets);
     },
   };
 }
@@ -123,6 +145,7 @@ async function* streamChunks(
   deps: ProviderDeps,
   signal: AbortSignal,
   provider: string,
+  secrets: readonly string[],
 ): ChatStream {
   let completed = false;
   try {
@@ -131,6 +154,7 @@ async function* streamChunks(
       model,
       generateId: deps.generateId,
       now: deps.now,
+      secrets,
     });
     completed = true;
   } catch (error) {

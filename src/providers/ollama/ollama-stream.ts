@@ -28,6 +28,8 @@ export interface OllamaChunkOptions {
   readonly generateId: () => string;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
+  /** The provider's own credentials, scrubbed from relayed error lines. */
+  readonly secrets?: readonly string[];
 }
 
 /** Turns parsed NDJSON lines of one `/api/chat` stream into OpenAI chunks, in order. */
@@ -87,7 +89,9 @@ export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChun
   return {
     map(line) {
       if (isOllamaErrorLine(line)) {
-        throw new UpstreamError(`The ollama upstream failed: ${scrubSecrets(line.error)}`);
+        throw new UpstreamError(
+          `The ollama upstream failed: ${scrubSecrets(line.error, options.secrets)}`,
+        );
       }
       if (!isOllamaChatResponse(line)) {
         throw new UpstreamError('The ollama upstream sent a stream line of an unknown shape.');

@@ -26,8 +26,11 @@ export async function* parseSse(
       }
     },
   });
+  let endsWithCr = false;
   for await (const part of source) {
-    parser.feed(typeof part === 'string' ? part : decoder.decode(part, { stream: true }));
+    const text = typeof part === 'string' ? part : decoder.decode(part, { stream: true });
+    if (text.length > 0) endsWithCr = text.endsWith('\r');
+    parser.feed(text);
     if (failure !== undefined) throw failure;
     if (pending.length > 0) {
       const events = pending;
@@ -35,7 +38,11 @@ export async function* parseSse(
       yield* events;
     }
   }
-  parser.feed(decoder.decode());
+  const rest = decoder.decode();
+  if (rest.length > 0) endsWithCr = rest.endsWith('\r');
+  // A lone CR is a complete line ending, but the parser waits to see whether LF follows; at the
+  // end of the stream nothing will, so say so (an event cut before its blank line stays unsent).
+  parser.feed(endsWithCr ? `${rest}\n` : rest);
   // A final event without its blank line terminator is incomplete: the stream was cut.
   if (pending.length > 0) yield* pending;
 }
