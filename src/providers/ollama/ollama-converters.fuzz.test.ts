@@ -154,11 +154,7 @@ describe('toOllamaChatRequest', () => {
     );
   });
 
-  // BUG (src/providers/ollama/to-ollama-request.ts, toOllamaFormat:
-  // `responseFormat.json_schema.schema`): chatRequestSchema requires only `type` in
-  // response_format, so `{"type":"json_schema"}` passes validation and then throws a TypeError
-  // here: a 500 internal_error for a client mistake on every Ollama route (/v1 when routed to
-  // Ollama, /ollama/v1), instead of a 422 naming `response_format.json_schema`.
+  // Once a TypeError (a 500 for a client mistake); the request schema now refuses it too.
   it('refuses response_format json_schema without json_schema with a GatewayError', () => {
     const request = { model: 'm', messages: [{ role: 'user', content: 'x' }] } as const;
     const withFormat = { ...request, response_format: { type: 'json_schema' } };
