@@ -2,7 +2,7 @@ import { UpstreamCredentialsError, UpstreamError } from '../../errors/gateway-er
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
-import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
+import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
 import { readJson, readText, upstreamStatusError } from '../shared/upstream-status.js';
 import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
 import {
@@ -97,7 +97,8 @@ export function createOllamaProvider(
       const type = typeof contentType === 'string' ? contentType : undefined;
       // Our own credentials refused: a gateway-side failure, never the client's 401.
       if (response.status === 401 || response.status === 403) {
-        response.body.destroy();
+        // Read off rather than destroyed: a destroyed undici body emits an error nobody handles.
+        await response.body.dump().catch(() => undefined);
         throw new UpstreamCredentialsError(provider);
       }
       if (response.status < 400)
@@ -161,6 +162,6 @@ async function* streamChunks(
     throw toUpstreamError(provider, error, signal, 'body');
   } finally {
     // The consumer stopped early (client gone) or the stream failed: drop the upstream now.
-    if (!completed) response.body.destroy();
+    if (!completed) discardBody(response.body);
   }
 }

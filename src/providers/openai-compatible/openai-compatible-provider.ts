@@ -10,7 +10,7 @@ import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
 import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
-import { toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
+import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
 import { parseJson, readText, upstreamStatusError } from '../shared/upstream-status.js';
 
 /** Largest non-streaming upstream body we accept. */
@@ -173,7 +173,7 @@ async function* relayChunks(
     if (!finished) throw toUpstreamError(provider, error, signal, 'body');
   } finally {
     // Stopping early (client gone, error) must release the upstream socket now.
-    if (!finished) response.body.destroy();
+    if (!finished) discardBody(response.body);
   }
   if (!finished) {
     throw new UpstreamError(`The ${provider} upstream stream ended before it was complete.`);

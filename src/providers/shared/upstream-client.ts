@@ -146,3 +146,12 @@ export function toUpstreamError(
   }
   return new UpstreamError(`The ${provider} upstream request failed.`, error, 'failed');
 }
+
+/**
+ * Drops an upstream body we will not read (and its connection, if unfinished). undici reports a
+ * destroyed body with an 'error' event, which nobody may be listening to any more: swallowed.
+ */
+export function discardBody(body: UpstreamResponse['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}

@@ -7,7 +7,7 @@ import {
   UpstreamRateLimitedError,
 } from '../../errors/gateway-error.js';
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
-import type { UpstreamResponse } from './upstream-client.js';
+import { discardBody, type UpstreamResponse } from './upstream-client.js';
 
 const ERROR_BODY_LIMIT = 64 * 1024;
 
@@ -68,7 +68,7 @@ export async function readText(response: UpstreamResponse, limitBytes: number): 
     const buffer = part as Buffer;
     size += buffer.length;
     if (size > limitBytes) {
-      response.body.destroy();
+      discardBody(response.body);
       throw new UpstreamError(`The upstream response exceeded ${limitBytes} bytes.`);
     }
     parts.push(buffer);
