@@ -56,6 +56,8 @@ export interface AppDeps {
     readonly retry: RetryPolicy;
     readonly cooldown: CooldownPolicy;
   };
+  /** A streaming client that takes no bytes for this long is dropped (default 60 s). */
+  readonly streamWriteTimeoutMs?: number;
   /** Relay Ollama's model management (`pull`, `push`, `create`, `copy`, `delete`). */
   readonly ollamaAllowManagement?: boolean;
   /** Jitter source for retry backoff (tests make it fixed). */
@@ -85,6 +87,7 @@ export function appDepsFromSettings(
     modelList: { timeoutMs: settings.modelListTimeoutMs, cacheMs: settings.modelListCacheMs },
     routing: { models: config.models, retry: config.retry, cooldown: config.cooldown },
     ollamaAllowManagement: settings.ollamaAllowManagement,
+    streamWriteTimeoutMs: settings.streamWriteTimeoutMs,
   };
 }
 
@@ -183,6 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     defaultProvider,
     router,
     metrics: deps.metrics,
+    streamWriteTimeoutMs: deps.streamWriteTimeoutMs ?? 60_000,
   };
   healthRoutes(app, {
     ...routeOptions,

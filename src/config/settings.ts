@@ -40,6 +40,8 @@ export interface Settings {
   readonly modelListTimeoutMs: number;
   readonly modelListCacheMs: number;
   readonly shutdownTimeoutMs: number;
+  /** A streaming client that takes no bytes for this long is dropped. */
+  readonly streamWriteTimeoutMs: number;
   /** Relay Ollama's model management endpoints through `/{provider}/api/*`. */
   readonly ollamaAllowManagement: boolean;
   /** Processes serving the port (Node cluster); 1 serves from the main process itself. */
@@ -211,6 +213,7 @@ export function loadSettings(
     modelListTimeoutMs: integer('MODEL_LIST_TIMEOUT_MS', 5_000, 1, 600_000),
     modelListCacheMs: integer('MODEL_LIST_CACHE_MS', 10_000, 0, 3_600_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
+    streamWriteTimeoutMs: integer('STREAM_WRITE_TIMEOUT_MS', 60_000, 1, 3_600_000),
     workers,
     ollamaAllowManagement: boolean('OLLAMA_ALLOW_MANAGEMENT', false),
     ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },

@@ -11,6 +11,8 @@ const DONE = 'data: [DONE]\n\n';
 export interface SseOptions {
   /** `stream_options.include_usage`: send the final `choices: []` usage chunk. */
   readonly includeUsage: boolean;
+  /** A client that takes no bytes for this long is dropped (its socket stays full). */
+  readonly writeTimeoutMs: number;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function sendSse(
     const text = pending;
     pending = '';
     if (!response.write(text)) {
-      blocked = drained(response).then(() => {
+      blocked = drained(response, options.writeTimeoutMs).then(() => {
         blocked = undefined;
       });
     }
@@ -90,13 +92,19 @@ export async function sendSse(
   }
 }
 
-/** Waits for the socket to take more, or for the client to leave (then writes are moot). */
-async function drained(response: ServerResponse): Promise<void> {
+/**
+ * Waits for the socket to take more, or for the client to leave (then writes are moot). A client
+ * that reads nothing for `timeoutMs` is dropped: its response is destroyed, which closes the
+ * upstream too, so a reader that never reads holds neither memory nor an upstream slot for long.
+ */
+async function drained(response: ServerResponse, timeoutMs: number): Promise<void> {
   const controller = new AbortController();
+  const timer = setTimeout(() => response.destroy(), timeoutMs);
   await Promise.race([
     once(response, 'drain', { signal: controller.signal }),
     once(response, 'close', { signal: controller.signal }),
   ]).catch(() => undefined);
+  clearTimeout(timer);
   controller.abort();
 }
 

@@ -15,6 +15,8 @@ export interface ProviderRoutesOptions {
   /** Serves the unprefixed `/v1/...` routes: public models, `provider/model`, the default. */
   readonly router: ModelRouter;
   readonly metrics?: GatewayMetrics | undefined;
+  /** See {@link SseOptions.writeTimeoutMs}. */
+  readonly streamWriteTimeoutMs: number;
 }
 
 /** How a route picks its upstream: the router (by model) or one pinned provider. */
@@ -48,12 +50,12 @@ export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRout
   const schema = { body: chatRequestSchema };
   const routed: Dispatch = (model, ctx, attempt) => options.router.run(model, ctx, attempt);
   app.post('/v1/chat/completions', { schema }, async (request, reply) =>
-    complete(routed, request, reply, options.metrics),
+    complete(routed, request, reply, options),
   );
   for (const provider of options.providers.values()) {
     const pinned = pinnedTo(provider);
     app.post(`/${provider.id}/v1/chat/completions`, { schema }, async (request, reply) =>
-      complete(pinned, request, reply, options.metrics),
+      complete(pinned, request, reply, options),
     );
   }
   app.post('/:provider/v1/chat/completions', unknownProvider(options.providers));
@@ -64,8 +66,9 @@ async function complete(
   dispatch: Dispatch,
   request: FastifyRequest,
   reply: FastifyReply,
-  metrics: GatewayMetrics | undefined,
+  options: ProviderRoutesOptions,
 ) {
+  const { metrics } = options;
   const body = request.body as ChatRequest;
   const context = request.gateway;
   context.model = body.model;
@@ -88,6 +91,7 @@ async function complete(
     try {
       await sendSse(request, reply, served.value, {
         includeUsage: body.stream_options?.include_usage === true,
+        writeTimeoutMs: options.streamWriteTimeoutMs,
       });
     } finally {
       served.done();
