@@ -112,27 +112,48 @@ function tryConnect(port: number): Promise<string> {
   });
 }
 
-describe('main process', () => {
-  let upstream: FakeUpstream;
-  let cwd: string;
+/**
+ * A fake upstream and an empty working directory for one describe block; every spawned gateway
+ * is killed after each test.
+ */
+function useProcessFixture(prefix: string): {
+  readonly upstream: FakeUpstream;
+  readonly cwd: string;
+} {
+  let upstream: FakeUpstream | undefined;
+  let cwd: string | undefined;
   beforeAll(async () => {
     upstream = await startFakeUpstream();
-    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-main-'));
+    cwd = await mkdtemp(join(tmpdir(), prefix));
   });
   afterEach(async () => {
     for (const child of running) child.kill('SIGKILL');
     await Promise.all([...running].map((child) => once(child, 'exit')));
-    upstream.reset();
+    upstream?.reset();
   });
   afterAll(async () => {
     await upstream?.close();
     if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
   });
+  return {
+    get upstream() {
+      if (upstream === undefined) throw new Error('the fixture runs only inside the tests');
+      return upstream;
+    },
+    get cwd() {
+      if (cwd === undefined) throw new Error('the fixture runs only inside the tests');
+      return cwd;
+    },
+  };
+}
 
-  const baseEnv = () => ({ OLLAMA_HOST: upstream.url, LOG_LEVEL: 'info' });
+describe('main process', () => {
+  const fixture = useProcessFixture('ai-gateway-main-');
+
+  const baseEnv = () => ({ OLLAMA_HOST: fixture.upstream.url, LOG_LEVEL: 'info' });
 
   it('refuses to start without ALLOWED_API_KEYS (exit 1, stderr names the variable)', async () => {
-    const gateway = spawnGateway({ ...baseEnv(), PORT: String(await freePort()) }, cwd);
+    const gateway = spawnGateway({ ...baseEnv(), PORT: String(await freePort()) }, fixture.cwd);
     expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
     expect(gateway.stderr()).toContain('ALLOWED_API_KEYS');
   });
@@ -140,7 +161,7 @@ describe('main process', () => {
   it('refuses DEVELOPMENT_MODE=true on a non-loopback HOST (exit 1)', async () => {
     const gateway = spawnGateway(
       { ...baseEnv(), DEVELOPMENT_MODE: 'true', HOST: '0.0.0.0', PORT: String(await freePort()) },
-      cwd,
+      fixture.cwd,
     );
     expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
     expect(gateway.stderr()).toMatch(/DEVELOPMENT_MODE/);
@@ -154,9 +175,9 @@ describe('main process', () => {
         PORT: String(port),
         ALLOWED_API_KEYS: `other-key-00000000,${CLIENT_CANARY}`,
         CEREBRAS_API_KEY: PROVIDER_CANARY,
-        CEREBRAS_BASE_URL: `${upstream.url}/v1`,
+        CEREBRAS_BASE_URL: `${fixture.upstream.url}/v1`,
       },
-      cwd,
+      fixture.cwd,
     );
     await listening(gateway);
     const url = `http://127.0.0.1:${port}`;
@@ -175,8 +196,8 @@ describe('main process', () => {
     });
     expect(wrong.status).toBe(401);
     await wrong.text();
-    // The upstream rejects and echoes the provider key: logged as an error, key scrubbed.
-    upstream.enqueue({
+    // The fixture.upstream rejects and echoes the provider key: logged as an error, key scrubbed.
+    fixture.upstream.enqueue({
       status: 401,
       body: { error: { message: `Invalid key ${PROVIDER_CANARY} (Bearer ${PROVIDER_CANARY})` } },
     });
@@ -185,7 +206,9 @@ describe('main process', () => {
     });
     expect(rejected.status).toBe(502);
     await rejected.text();
-    expect(upstream.requests.at(-1)?.headers.authorization).toBe(`Bearer ${PROVIDER_CANARY}`);
+    expect(fixture.upstream.requests.at(-1)?.headers.authorization).toBe(
+      `Bearer ${PROVIDER_CANARY}`,
+    );
 
     // Stop the process gracefully so every line is flushed before reading them.
     gateway.child.kill('SIGTERM');
@@ -212,17 +235,17 @@ describe('main process', () => {
         PORT: String(port),
         ALLOWED_API_KEYS: CLIENT_CANARY,
         CEREBRAS_API_KEY: PROVIDER_CANARY,
-        CEREBRAS_BASE_URL: `${upstream.url}/v1`,
+        CEREBRAS_BASE_URL: `${fixture.upstream.url}/v1`,
         SHUTDOWN_TIMEOUT_MS: '3000',
       },
-      cwd,
+      fixture.cwd,
     );
     await listening(gateway);
     const url = `http://127.0.0.1:${port}`;
 
     // About a second of streaming: ten pieces 100 ms apart.
     const pieces = Array.from({ length: 10 }, (_, index) => `piece${index} `);
-    upstream.enqueue(sseResponse(openAiSseEvents(pieces), { chunkDelayMs: 100 }));
+    fixture.upstream.enqueue(sseResponse(openAiSseEvents(pieces), { chunkDelayMs: 100 }));
     const response = await postChat(url, '/cerebras/v1/chat/completions', chatBody(true), {
       apiKey: CLIENT_CANARY,
     });
@@ -267,34 +290,21 @@ describe('main process', () => {
 });
 
 describe('main process with WORKERS=2', () => {
-  let upstream: FakeUpstream;
-  let cwd: string;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-workers-'));
-  });
-  afterEach(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    await Promise.all([...running].map((child) => once(child, 'exit')));
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
-  });
+  const fixture = useProcessFixture('ai-gateway-workers-');
 
   it('serves from two worker processes, sums their metrics, and drains them all on SIGTERM', async () => {
     const port = await freePort();
     const metricsPort = await freePort();
     const gateway = spawnGateway(
       {
-        OLLAMA_HOST: upstream.url,
+        OLLAMA_HOST: fixture.upstream.url,
         LOG_LEVEL: 'info',
         PORT: String(port),
         ALLOWED_API_KEYS: CLIENT_CANARY,
         WORKERS: '2',
         METRICS_PORT: String(metricsPort),
       },
-      cwd,
+      fixture.cwd,
     );
     await within(
       new Promise<void>((resolve) => {
@@ -338,32 +348,19 @@ describe('main process with WORKERS=2', () => {
 });
 
 describe('main process with METRICS_PORT', () => {
-  let upstream: FakeUpstream;
-  let cwd: string;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-metrics-'));
-  });
-  afterEach(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    await Promise.all([...running].map((child) => once(child, 'exit')));
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
-  });
+  const fixture = useProcessFixture('ai-gateway-metrics-');
 
   it('serves /metrics on its own listener only, without keys in it', async () => {
     const port = await freePort();
     const metricsPort = await freePort();
     const gateway = spawnGateway(
       {
-        OLLAMA_HOST: upstream.url,
+        OLLAMA_HOST: fixture.upstream.url,
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
         ALLOWED_API_KEYS: CLIENT_CANARY,
       },
-      cwd,
+      fixture.cwd,
     );
     await listening(gateway);
     const url = `http://127.0.0.1:${port}`;
@@ -388,38 +385,24 @@ describe('main process with METRICS_PORT', () => {
 });
 
 describe('main process with GATEWAY_CONFIG', () => {
-  let upstream: FakeUpstream;
-  let cwd: string;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    cwd = await mkdtemp(join(tmpdir(), 'ai-gateway-config-'));
-  });
-  afterEach(async () => {
-    for (const child of running) child.kill('SIGKILL');
-    await Promise.all([...running].map((child) => once(child, 'exit')));
-    upstream.reset();
-  });
-  afterAll(async () => {
-    await upstream?.close();
-    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
-  });
+  const fixture = useProcessFixture('ai-gateway-config-');
 
   it('routes an alias from the file to its deployment, with the key from the environment', async () => {
-    const file = join(cwd, 'gateway.yaml');
+    const file = join(fixture.cwd, 'gateway.yaml');
     await writeFile(
       file,
       [
         'providers:',
         '  vendor:',
         '    kind: openai-compatible',
-        `    base_url: ${upstream.url}/v1`,
+        `    base_url: ${fixture.upstream.url}/v1`,
         // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's own ${VAR} syntax
         '    api_key: "${VENDOR_KEY}"',
         'models:',
         '  smart:',
         '    aliases: [clever]',
         '    deployments:',
-        '      - { provider: vendor, model: upstream-model }',
+        '      - { provider: vendor, model: fixture.upstream-model }',
       ].join('\n'),
     );
     const port = await freePort();
@@ -430,7 +413,7 @@ describe('main process with GATEWAY_CONFIG', () => {
         GATEWAY_CONFIG: file,
         VENDOR_KEY: PROVIDER_CANARY,
       },
-      cwd,
+      fixture.cwd,
     );
     await listening(gateway);
     const response = await postChat(
@@ -440,15 +423,15 @@ describe('main process with GATEWAY_CONFIG', () => {
       { apiKey: CLIENT_CANARY },
     );
     expect(response.status).toBe(200);
-    expect(response.headers.get('x-aigw-deployment')).toBe('vendor/upstream-model');
+    expect(response.headers.get('x-aigw-deployment')).toBe('vendor/fixture.upstream-model');
     await response.text();
-    const sent = upstream.requests.at(-1);
-    expect(sent?.json).toMatchObject({ model: 'upstream-model' });
+    const sent = fixture.upstream.requests.at(-1);
+    expect(sent?.json).toMatchObject({ model: 'fixture.upstream-model' });
     expect(sent?.headers.authorization).toBe(`Bearer ${PROVIDER_CANARY}`);
   });
 
   it('refuses to start on a bad file, naming the file, the path and the problem', async () => {
-    const file = join(cwd, 'broken.yaml');
+    const file = join(fixture.cwd, 'broken.yaml');
     await writeFile(
       file,
       ['providers:', '  vendor:', '    kind: openai-compatible', '    base_ulr: http://x'].join(
@@ -457,7 +440,7 @@ describe('main process with GATEWAY_CONFIG', () => {
     );
     const gateway = spawnGateway(
       { PORT: String(await freePort()), ALLOWED_API_KEYS: CLIENT_CANARY, GATEWAY_CONFIG: file },
-      cwd,
+      fixture.cwd,
     );
     expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
     expect(gateway.stderr()).toContain('broken.yaml: providers.vendor.base_ulr');

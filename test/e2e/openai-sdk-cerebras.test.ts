@@ -3,14 +3,9 @@
  * the gateway sends upstream, vendor extras kept in the answer, and the streamed usage contract.
  */
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REPLY } from '../helpers/fake-upstream-wire.js';
-import {
-  CLIENT_KEY,
-  type GatewayHarness,
-  PROVIDER_KEY,
-  startGateway,
-} from '../helpers/gateway-harness.js';
+import { CLIENT_KEY, PROVIDER_KEY, startGateway, useGateway } from '../helpers/gateway-harness.js';
 import {
   clientHeaders,
   collect,
@@ -36,17 +31,10 @@ const DROPPED = [
   'service_tier',
 ];
 
-let gateway: GatewayHarness;
+const gateway = useGateway();
 let client: OpenAI;
-beforeAll(async () => {
-  gateway = await startGateway();
+beforeAll(() => {
   client = gateway.client('cerebras');
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
 });
 
 describe('Cerebras request relay on the wire', () => {

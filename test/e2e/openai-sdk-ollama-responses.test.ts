@@ -3,44 +3,30 @@
  * calls (JSON and streamed), reasoning, finish reasons and the `include_usage` stream contract.
  */
 import type OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_REPLY,
   ndjsonResponse,
   ollamaChatResponse,
   ollamaNdjsonLines,
 } from '../helpers/fake-upstream-wire.js';
-import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
-import { collect, extra, MESSAGES } from '../helpers/openai-sdk-helpers.js';
+import { useGateway } from '../helpers/gateway-harness.js';
+import {
+  collect,
+  extra,
+  MESSAGES,
+  WEATHER_QUESTION,
+  WEATHER_TOOL,
+} from '../helpers/openai-sdk-helpers.js';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
-const WEATHER_TOOL: OpenAI.Chat.ChatCompletionTool = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Current weather for a city',
-    parameters: {
-      type: 'object',
-      properties: { location: { type: 'string' } },
-      required: ['location'],
-    },
-  },
-};
-const WEATHER_QUESTION = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
 const CALL_ID = /^call_[A-Za-z0-9_-]+$/;
 
-let gateway: GatewayHarness;
+const gateway = useGateway();
 let client: OpenAI;
-beforeAll(async () => {
-  gateway = await startGateway();
+beforeAll(() => {
   client = gateway.client('ollama');
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
 });
 
 describe('Ollama responses as the SDK sees them', () => {

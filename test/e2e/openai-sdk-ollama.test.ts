@@ -4,44 +4,25 @@
  * honour are refused with a 422 before any upstream call. Responses: `openai-sdk-ollama-responses`.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REPLY } from '../helpers/fake-upstream-wire.js';
-import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
+import { useGateway } from '../helpers/gateway-harness.js';
 import {
   collect,
   MESSAGES,
   onlyRequest,
   rejectionOf,
   UUID,
+  WEATHER_QUESTION,
+  WEATHER_TOOL,
 } from '../helpers/openai-sdk-helpers.js';
 
 type Params = OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
 
-const WEATHER_TOOL: OpenAI.Chat.ChatCompletionTool = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Current weather for a city',
-    parameters: {
-      type: 'object',
-      properties: { location: { type: 'string' } },
-      required: ['location'],
-    },
-  },
-};
-const WEATHER_QUESTION = [{ role: 'user' as const, content: 'What is the weather in Paris?' }];
-
-let gateway: GatewayHarness;
+const gateway = useGateway();
 let client: OpenAI;
-beforeAll(async () => {
-  gateway = await startGateway();
+beforeAll(() => {
   client = gateway.client('ollama');
-});
-afterAll(async () => {
-  await gateway.close();
-});
-beforeEach(() => {
-  gateway.upstream.reset();
 });
 
 /** Sends `params` (non-streaming) and returns the JSON body the gateway sent to /api/chat. */

@@ -3,6 +3,7 @@
  * over loopback). Not a test file itself.
  */
 import { createServer } from 'node:net';
+import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { expect } from 'vitest';
 import type { FakeUpstream, RecordedRequest } from './fake-upstream.js';
@@ -113,3 +114,22 @@ export function expectUpstreamSaw(upstream: FakeUpstream, id: string): void {
   expect(upstream.requests).toHaveLength(1);
   expect(upstream.requests[0]?.headers['x-request-id']).toBe(id);
 }
+
+/** A tool the fake upstream answers with a call when the last user message mentions weather. */
+export const WEATHER_TOOL: OpenAI.Chat.ChatCompletionTool = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Current weather for a city',
+    parameters: {
+      type: 'object',
+      properties: { location: { type: 'string' } },
+      required: ['location'],
+    },
+  },
+};
+
+/** A conversation that makes the fake upstream call {@link WEATHER_TOOL}. */
+export const WEATHER_QUESTION = [
+  { role: 'user' as const, content: 'What is the weather in Paris?' },
+];
