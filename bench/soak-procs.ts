@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort, waitForHealth, waitForLine } from './child-processes.js';
 import { isUpstreamStats, type UpstreamStats } from './soak-protocol.js';
 
 /** The two children and where they listen. */
@@ -31,44 +31,6 @@ export interface SoakProcesses {
 }
 
 export const SOAK_KEY = 'soak-key-0123456789';
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in: ${seen}`)), 15_000);
-    child.stdout?.on('data', function onData(data: Buffer) {
-      seen += data.toString();
-      const match = pattern.exec(seen);
-      if (match === null) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      resolve(match);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${seen}`)));
-  });
-}
-
-async function waitForHealth(url: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(url).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the gateway did not answer ${url}`);
-}
 
 /** Starts the upstream, then the gateway in front of it; resolves once both answer. */
 export async function startProcesses(): Promise<SoakProcesses> {
