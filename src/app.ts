@@ -56,6 +56,12 @@ export interface AppDeps {
     readonly retry: RetryPolicy;
     readonly cooldown: CooldownPolicy;
   };
+  /** Server-side limits on clients: headers (slowloris), whole request, idle keep-alive. */
+  readonly serverTimeouts?: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
   /** A streaming client that takes no bytes for this long is dropped (default 60 s). */
   readonly streamWriteTimeoutMs?: number;
   /** Relay Ollama's model management (`pull`, `push`, `create`, `copy`, `delete`). */
@@ -88,6 +94,11 @@ export function appDepsFromSettings(
     routing: { models: config.models, retry: config.retry, cooldown: config.cooldown },
     ollamaAllowManagement: settings.ollamaAllowManagement,
     streamWriteTimeoutMs: settings.streamWriteTimeoutMs,
+    serverTimeouts: {
+      headersTimeoutMs: settings.headersTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      keepAliveTimeoutMs: settings.keepAliveTimeoutMs,
+    },
   };
 }
 
@@ -102,6 +113,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
 
   const logger: FastifyBaseLogger = deps.logger ?? pino({ level: 'silent' });
+  const timeouts = deps.serverTimeouts ?? {
+    headersTimeoutMs: 30_000,
+    requestTimeoutMs: 120_000,
+    keepAliveTimeoutMs: 72_000,
+  };
   const withSecurityHeaders = deps.securityHeaders ?? true;
   const app = Fastify({
     loggerInstance: logger,
@@ -126,12 +142,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     },
     clientErrorHandler: clientErrorHandler(withSecurityHeaders ? SECURITY_HEADERS : {}),
-    // Server limits stated, not inherited: slow headers are cut; an idle socket that waits on a
-    // long generation is not (upstream timeouts govern that).
-    http: { headersTimeout: 30_000, maxHeaderSize: 16 * 1024 },
+    // Server limits stated, not inherited: slow headers and bodies are cut (Node checks them on
+    // an interval, set to a tenth of the headers timeout so the limit holds to within 10%); an
+    // idle socket that waits on a long generation is not (upstream timeouts govern that).
+    http: {
+      headersTimeout: timeouts.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.floor(timeouts.headersTimeoutMs / 10)),
+      maxHeaderSize: 16 * 1024,
+    },
     connectionTimeout: 0,
-    requestTimeout: 120_000,
-    keepAliveTimeout: 72_000,
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     ajv: {
       // Reject wrong types instead of coercing them, and never strip unknown fields.

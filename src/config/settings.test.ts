@@ -183,3 +183,16 @@ describe('GATEWAY_CONFIG', () => {
     expect(loadSettings(base).configFile).toBeUndefined();
   });
 });
+
+describe('client timeouts', () => {
+  it('reads them and keeps the request timeout at least the headers timeout', () => {
+    expect(loadSettings(base)).toMatchObject({
+      headersTimeoutMs: 30_000,
+      requestTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 72_000,
+    });
+    expect(
+      problemsOf({ ...base, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }).join(),
+    ).toMatch(/REQUEST_TIMEOUT_MS/);
+  });
+});

@@ -42,6 +42,12 @@ export interface Settings {
   readonly shutdownTimeoutMs: number;
   /** A streaming client that takes no bytes for this long is dropped. */
   readonly streamWriteTimeoutMs: number;
+  /** Longest wait for a client's request headers (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** Longest wait for a client's whole request (headers and body). */
+  readonly requestTimeoutMs: number;
+  /** An idle keep-alive client connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
   /** Relay Ollama's model management endpoints through `/{provider}/api/*`. */
   readonly ollamaAllowManagement: boolean;
   /** Processes serving the port (Node cluster); 1 serves from the main process itself. */
@@ -193,6 +199,14 @@ export function loadSettings(
     problems.push('METRICS_PORT must differ from PORT (metrics are served off the public port)');
   }
 
+  const headersTimeoutMs = integer('HEADERS_TIMEOUT_MS', 30_000, 100, 600_000);
+  const requestTimeoutMs = integer('REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    problems.push(
+      'REQUEST_TIMEOUT_MS must be at least HEADERS_TIMEOUT_MS (headers are part of it)',
+    );
+  }
+
   const settings: Settings = {
     host,
     port,
@@ -214,6 +228,9 @@ export function loadSettings(
     modelListCacheMs: integer('MODEL_LIST_CACHE_MS', 10_000, 0, 3_600_000),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0, 600_000),
     streamWriteTimeoutMs: integer('STREAM_WRITE_TIMEOUT_MS', 60_000, 1, 3_600_000),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
     workers,
     ollamaAllowManagement: boolean('OLLAMA_ALLOW_MANAGEMENT', false),
     ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },
