@@ -201,6 +201,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     retry: deps.routing?.retry ?? DEFAULT_RETRY_POLICY,
     now,
     random: deps.random ?? Math.random,
+    ...(deps.metrics === undefined
+      ? {}
+      : {
+          onAttempt: (provider: string, outcome: string) =>
+            deps.metrics?.upstreamAttempt(provider, outcome),
+        }),
   });
   const routeOptions = {
     providers: deps.providers,

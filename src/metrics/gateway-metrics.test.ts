@@ -138,14 +138,21 @@ describe('createGatewayMetrics', () => {
     ]);
   });
 
-  it('counts upstream errors by provider and code', async () => {
+  it('counts upstream attempts by outcome, and the failed ones as errors by code', async () => {
     const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
-    metrics.upstreamError('cerebras', 'upstream_rate_limited');
-    metrics.upstreamError('cerebras', 'upstream_rate_limited');
-    metrics.upstreamError('ollama', 'upstream_timeout');
-    expect(samples(await metrics.render(), 'aigw_upstream_errors_total')).toEqual([
+    metrics.upstreamAttempt('cerebras', 'upstream_rate_limited');
+    metrics.upstreamAttempt('cerebras', 'upstream_rate_limited');
+    metrics.upstreamAttempt('cerebras', 'ok');
+    metrics.upstreamAttempt('ollama', 'upstream_timeout');
+    const text = await metrics.render();
+    expect(samples(text, 'aigw_upstream_errors_total')).toEqual([
       'aigw_upstream_errors_total{provider="cerebras",code="upstream_rate_limited"} 2',
       'aigw_upstream_errors_total{provider="ollama",code="upstream_timeout"} 1',
+    ]);
+    expect(samples(text, 'aigw_upstream_attempts_total')).toEqual([
+      'aigw_upstream_attempts_total{provider="cerebras",outcome="upstream_rate_limited"} 2',
+      'aigw_upstream_attempts_total{provider="cerebras",outcome="ok"} 1',
+      'aigw_upstream_attempts_total{provider="ollama",outcome="upstream_timeout"} 1',
     ]);
   });
 
@@ -242,7 +249,7 @@ describe('createGatewayMetrics', () => {
     const first = createGatewayMetrics();
     const second = createGatewayMetrics();
     finished(first);
-    first.upstreamError('ollama', 'upstream_error');
+    first.upstreamAttempt('ollama', 'upstream_error');
     expect(samples(await first.render(), 'aigw_requests_total')).toHaveLength(1);
     const other = await second.render();
     expect(samples(other, 'aigw_requests_total')).toEqual([]);
@@ -272,6 +279,7 @@ describe('createGatewayMetrics', () => {
       'aigw_streams_in_flight',
       'aigw_time_to_first_token_seconds',
       'aigw_upstream_errors_total',
+      'aigw_upstream_attempts_total',
     ]);
   });
 

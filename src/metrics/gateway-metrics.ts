@@ -20,8 +20,11 @@ export interface GatewayMetrics {
   streamFinished(): void;
   /** Seconds from the request's arrival to the stream's first chunk. */
   timeToFirstToken(provider: string, model: string, seconds: number): void;
-  /** One failure reported by (or on the way to) an upstream, by our stable error code. */
-  upstreamError(provider: string, code: string): void;
+  /**
+   * One attempt at an upstream (retries and fallbacks each count): `outcome` is `ok` or our
+   * stable error code; failures also count in `aigw_upstream_errors_total`.
+   */
+  upstreamAttempt(provider: string, outcome: string): void;
   /** The exposition text of every metric on this instance's registry. */
   render(): Promise<string>;
   /** The content type of {@link render}'s text (Prometheus text format 0.0.4). */
@@ -131,6 +134,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     labelNames: ['provider', 'code'] as const,
     registers,
   });
+  const upstreamAttempts = new Counter({
+    name: 'aigw_upstream_attempts_total',
+    help: 'Upstream attempts (retries and fallbacks included) by provider and outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    registers,
+  });
 
   const routeLabel = labelLimiter(64, 128);
   const providerLabel = labelLimiter(32, 64);
@@ -183,8 +192,11 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       if (!isSeconds(seconds)) return;
       firstToken.observe({ provider: providerLabel(provider), model: modelLabel(model) }, seconds);
     },
-    upstreamError(provider, code) {
-      upstreamErrors.inc({ provider: providerLabel(provider), code: errorCodeLabel(code) });
+    upstreamAttempt(provider, outcome) {
+      const providerValue = providerLabel(provider);
+      const outcomeValue = errorCodeLabel(outcome);
+      upstreamAttempts.inc({ provider: providerValue, outcome: outcomeValue });
+      if (outcome !== 'ok') upstreamErrors.inc({ provider: providerValue, code: outcomeValue });
     },
     render() {
       return registry.metrics();

@@ -54,7 +54,7 @@ describe('createMetricsServer', () => {
   it('answers GET /metrics with the exposition text and its content type', async () => {
     const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
     const { port } = await started(metrics);
-    metrics.upstreamError('ollama', 'upstream_timeout');
+    metrics.upstreamAttempt('ollama', 'upstream_timeout');
     const answer = await fetchText(port, 'GET', '/metrics');
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');

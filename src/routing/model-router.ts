@@ -33,6 +33,8 @@ export interface ModelRouterOptions {
   readonly retry: RetryPolicy;
   readonly now: () => number;
   readonly random: () => number;
+  /** Told of every attempt (for metrics): the provider and `ok` or the error code. */
+  readonly onAttempt?: (provider: string, outcome: string) => void;
 }
 
 /** One attempt against one provider, for the given upstream model name. */
@@ -90,6 +92,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
           try {
             const value = await attempt(target.provider, target.model);
             if (candidate !== undefined) pool.recordSuccess(candidate);
+            options.onAttempt?.(target.provider.id, 'ok');
             // A plain success is in the access line (deployment, attempts); debug has them all.
             ctx.logger.debug(
               {
@@ -105,6 +108,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
             release();
             const error = asGatewayError(thrown);
             lastError = error;
+            options.onAttempt?.(target.provider.id, error.code);
             ctx.logger.warn(
               {
                 deployment,

@@ -72,6 +72,9 @@ describe('metrics recorded by the app', () => {
       sample(text, 'aigw_upstream_errors_total', { provider: 'ollama', code: 'upstream_timeout' }),
     ).toBe(1);
     expect(sample(text, 'aigw_request_duration_seconds_count', { route })).toBe(3);
+    expect(
+      sample(text, 'aigw_upstream_attempts_total', { provider: 'ollama', outcome: 'ok' }),
+    ).toBe(2);
     expect(text).toMatch(/^aigw_requests_in_flight 0$/m);
     expect(text).not.toContain(KEY);
   });

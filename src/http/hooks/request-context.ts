@@ -87,10 +87,6 @@ function recordMetrics(metrics: GatewayMetrics, request: FastifyRequest, status:
     promptTokens: gateway.usage?.prompt_tokens,
     completionTokens: gateway.usage?.completion_tokens,
   });
-  // One call, one upstream attempt: when retries arrive, count per attempt instead.
-  if (gateway.provider !== undefined && gateway.errorCode?.startsWith('upstream_') === true) {
-    metrics.upstreamError(gateway.provider, gateway.errorCode);
-  }
 }
 
 function logAccess(request: FastifyRequest, status: number): void {

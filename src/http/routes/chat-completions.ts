@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { NotFoundError } from '../../errors/gateway-error.js';
+import { asGatewayError, NotFoundError } from '../../errors/gateway-error.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
@@ -27,14 +27,24 @@ export type Dispatch = <Value>(
 ) => Promise<Served<Value>>;
 
 /** A pinned provider: one attempt, the model name as sent. */
-export function pinnedTo(provider: ChatProvider): Dispatch {
-  return async (model, _ctx, attempt) => ({
-    value: await attempt(provider, model),
-    provider: provider.id,
-    deployment: `${provider.id}/${model}`,
-    attempts: 1,
-    done: () => undefined,
-  });
+export function pinnedTo(provider: ChatProvider, metrics?: GatewayMetrics): Dispatch {
+  return async (model, _ctx, attempt) => {
+    let value: Awaited<ReturnType<typeof attempt>>;
+    try {
+      value = await attempt(provider, model);
+    } catch (error) {
+      metrics?.upstreamAttempt(provider.id, asGatewayError(error).code);
+      throw error;
+    }
+    metrics?.upstreamAttempt(provider.id, 'ok');
+    return {
+      value,
+      provider: provider.id,
+      deployment: `${provider.id}/${model}`,
+      attempts: 1,
+      done: () => undefined,
+    };
+  };
 }
 
 /** The header that names the deployment (`provider/model`) that served the response. */
@@ -53,7 +63,7 @@ export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRout
     complete(routed, request, reply, options),
   );
   for (const provider of options.providers.values()) {
-    const pinned = pinnedTo(provider);
+    const pinned = pinnedTo(provider, options.metrics);
     app.post(`/${provider.id}/v1/chat/completions`, { schema }, async (request, reply) =>
       complete(pinned, request, reply, options),
     );

@@ -20,7 +20,7 @@ export function embeddingsRoutes(app: FastifyInstance, options: ProviderRoutesOp
   const routed: Dispatch = (model, ctx, attempt) => options.router.run(model, ctx, attempt);
   app.post('/v1/embeddings', { schema }, async (request, reply) => embed(routed, request, reply));
   for (const provider of options.providers.values()) {
-    const pinned = pinnedTo(provider);
+    const pinned = pinnedTo(provider, options.metrics);
     app.post(`/${provider.id}/v1/embeddings`, { schema }, async (request, reply) =>
       embed(pinned, request, reply),
     );

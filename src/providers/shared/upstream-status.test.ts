@@ -1,0 +1,37 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../errors/gateway-error.js';
+import type { UpstreamResponse } from './upstream-client.js';
+import { readJson, readText } from './upstream-status.js';
+
+function response(parts: string[]): UpstreamResponse & { destroyed: () => boolean } {
+  const body = Readable.from(parts.map((part) => Buffer.from(part)));
+  return {
+    status: 200,
+    headers: {},
+    body: body as unknown as UpstreamResponse['body'],
+    destroyed: () => body.destroyed,
+  };
+}
+
+describe('reading upstream bodies', () => {
+  it('reads a body under the limit as UTF-8, whatever its parts', async () => {
+    expect(await readText(response(['h\u00e9', 'llo']), 100)).toBe('h\u00e9llo');
+  });
+
+  it('refuses an oversized upstream response with a 502 and drops the rest', async () => {
+    const oversized = response(['x'.repeat(60), 'x'.repeat(60), 'x'.repeat(60)]);
+    const error = await readText(oversized, 100).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ status: 502, code: 'upstream_error' });
+    expect(oversized.destroyed()).toBe(true);
+  });
+
+  it('maps a body that is not JSON to a 502 that does not quote it', async () => {
+    const error = await readJson(response(['<html>secret-ish</html>']), 'vendor', 1_000).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toMatchObject({ status: 502, code: 'upstream_error' });
+    expect((error as Error).message).not.toContain('secret-ish');
+  });
+});
