@@ -1,54 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asGatewayError, NotFoundError } from '../../errors/gateway-error.js';
-import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
-import type { CallContext, ChatProvider } from '../../providers/provider.js';
-import type { Attempt, ModelRouter, Served } from '../../routing/model-router.js';
+import type { ChatProvider } from '../../providers/provider.js';
 import { primeStream, sendSse } from '../sse.js';
 import { callContext } from './call-context.js';
-
-export interface ProviderRoutesOptions {
-  readonly providers: ReadonlyMap<string, ChatProvider>;
-  readonly defaultProvider: ChatProvider;
-  /** Serves the unprefixed `/v1/...` routes: public models, `provider/model`, the default. */
-  readonly router: ModelRouter;
-  readonly metrics?: GatewayMetrics | undefined;
-  /** See {@link SseOptions.writeTimeoutMs}. */
-  readonly streamWriteTimeoutMs: number;
-}
-
-/** How a route picks its upstream: the router (by model) or one pinned provider. */
-export type Dispatch = <Value>(
-  model: string,
-  ctx: CallContext,
-  attempt: Attempt<Value>,
-) => Promise<Served<Value>>;
-
-/** A pinned provider: one attempt, the model name as sent. */
-export function pinnedTo(provider: ChatProvider, metrics?: GatewayMetrics): Dispatch {
-  return async (model, _ctx, attempt) => {
-    let value: Awaited<ReturnType<typeof attempt>>;
-    try {
-      value = await attempt(provider, model);
-    } catch (error) {
-      metrics?.upstreamAttempt(provider.id, asGatewayError(error).code);
-      throw error;
-    }
-    metrics?.upstreamAttempt(provider.id, 'ok');
-    return {
-      value,
-      provider: provider.id,
-      deployment: `${provider.id}/${model}`,
-      attempts: 1,
-      done: () => undefined,
-    };
-  };
-}
-
-/** The header that names the deployment (`provider/model`) that served the response. */
-export const DEPLOYMENT_HEADER = 'x-aigw-deployment';
+import {
+  type Dispatch,
+  noteServed,
+  type ProviderRoutesOptions,
+  pinnedTo,
+  routedBy,
+  unknownProvider,
+} from './dispatch.js';
 
 /**
  * `POST /v1/chat/completions`, routed by model (public names and aliases with their deployments,
@@ -58,7 +22,7 @@ export const DEPLOYMENT_HEADER = 'x-aigw-deployment';
  */
 export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: chatRequestSchema };
-  const routed: Dispatch = (model, ctx, attempt) => options.router.run(model, ctx, attempt);
+  const routed = routedBy(options.router);
   app.post('/v1/chat/completions', { schema }, async (request, reply) =>
     complete(routed, request, reply, options),
   );
@@ -117,41 +81,4 @@ async function complete(
   if (completion.usage !== undefined) context.usage = completion.usage;
   noteServed(request, reply, served);
   return reply.type('application/json; charset=utf-8').send(toJsonText(completion));
-}
-
-/** Names the serving deployment in a header and in the access line. */
-export function noteServed(request: FastifyRequest, reply: FastifyReply, served: Served<unknown>) {
-  request.gateway.deployment = served.deployment;
-  request.gateway.attempts = served.attempts;
-  reply.header(DEPLOYMENT_HEADER, toHeaderValue(served.deployment));
-}
-
-/**
- * The model part can be the client's own text, and Node throws on a header value with anything
- * but visible ASCII: such a value goes percent-encoded (and is never reflected raw).
- */
-export function toHeaderValue(value: string): string {
-  if (/^[\x21-\x7e]{1,512}$/.test(value)) return value;
-  // Byte-wise, as UTF-8: encodeURIComponent would throw on a lone surrogate.
-  let encoded = '';
-  for (const byte of Buffer.from(value.slice(0, 512), 'utf8')) {
-    encoded +=
-      byte > 0x20 && byte < 0x7f && byte !== 0x25
-        ? String.fromCharCode(byte)
-        : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return encoded;
-}
-
-/** A 404 for `/{unknown}/v1/...` that names the configured providers (not secret). */
-export function unknownProvider(providers: ReadonlyMap<string, ChatProvider>) {
-  const known = [...providers.keys()].join(', ');
-  return async function unknownProviderRoute(request: FastifyRequest) {
-    const { provider } = request.params as { provider: string };
-    throw new NotFoundError(
-      `Unknown provider '${provider.slice(0, 64)}'. Configured providers: ${known}.`,
-      'route_not_found',
-      null,
-    );
-  };
 }

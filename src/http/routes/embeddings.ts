@@ -8,8 +8,9 @@ import {
   noteServed,
   type ProviderRoutesOptions,
   pinnedTo,
+  routedBy,
   unknownProvider,
-} from './chat-completions.js';
+} from './dispatch.js';
 
 /**
  * `POST /v1/embeddings`, routed by model like chat (deployments, retries, fallbacks), and
@@ -17,7 +18,7 @@ import {
  */
 export function embeddingsRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: embeddingsRequestSchema };
-  const routed: Dispatch = (model, ctx, attempt) => options.router.run(model, ctx, attempt);
+  const routed = routedBy(options.router);
   app.post('/v1/embeddings', { schema }, async (request, reply) => embed(routed, request, reply));
   for (const provider of options.providers.values()) {
     const pinned = pinnedTo(provider, options.metrics);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ModelInfo } from '../../openai/chat-types.js';
 import type { ChatProvider } from '../../providers/provider.js';
 import { callContext } from './call-context.js';
-import { type ProviderRoutesOptions, unknownProvider } from './chat-completions.js';
+import { type ProviderRoutesOptions, unknownProvider } from './dispatch.js';
 
 export interface ModelRoutesOptions extends ProviderRoutesOptions {
   /** How long one provider's listing may take for `/v1/models`. */
