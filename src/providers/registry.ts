@@ -4,6 +4,7 @@ import { createCerebrasProvider } from './cerebras/cerebras-provider.js';
 import { createOllamaProvider } from './ollama/ollama-provider.js';
 import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
 import type { ChatProvider, ProviderDeps } from './provider.js';
+import { watchStaleConnections } from './shared/stale-connections.js';
 import { createUpstreamClient, type UpstreamClient } from './shared/upstream-client.js';
 
 export interface ProviderRegistry {
@@ -32,23 +33,28 @@ function secretsOf(provider: ProviderConfig): string[] {
 /** Configured providers → providers, each on its own pooled upstream client. */
 export function createProviders(config: GatewayConfig): ProviderRegistry {
   const clients: UpstreamClient[] = [];
+  const staleConnections = watchStaleConnections();
   const providers = new Map<string, ChatProvider>();
   for (const settings of config.providers) {
-    const upstream = createUpstreamClient({
-      provider: settings.name,
-      baseUrl: settings.baseUrl,
-      headers: {
-        ...settings.headers,
-        ...(settings.apiKey === undefined ? {} : { authorization: `Bearer ${settings.apiKey}` }),
+    const upstream = createUpstreamClient(
+      {
+        provider: settings.name,
+        baseUrl: settings.baseUrl,
+        headers: {
+          ...settings.headers,
+          ...(settings.apiKey === undefined ? {} : { authorization: `Bearer ${settings.apiKey}` }),
+        },
+        ...settings.timeouts,
       },
-      ...settings.timeouts,
-    });
+      staleConnections,
+    );
     clients.push(upstream);
     providers.set(settings.name, createProvider(settings, { upstream, now: Date.now, generateId }));
   }
   return {
     providers,
     async close() {
+      staleConnections.close();
       await Promise.all(clients.map((client) => client.close()));
     },
   };

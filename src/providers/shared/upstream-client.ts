@@ -6,6 +6,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from '../../errors/gateway-error.js';
+import type { StaleConnections } from './stale-connections.js';
 
 /** How to reach one upstream origin. */
 export interface UpstreamClientSettings {
@@ -46,23 +47,24 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
-/** Builds a client over an undici Pool (or a given dispatcher, for tests). */
+/**
+ * Builds a client over an undici Pool. With `staleConnections`, a request that failed because the
+ * upstream had just closed its reused keep-alive connection is sent once more, on a new one.
+ */
 export function createUpstreamClient(
   settings: UpstreamClientSettings,
-  dispatcher?: Dispatcher,
+  staleConnections?: StaleConnections,
 ): UpstreamClient {
   const url = new URL(settings.baseUrl);
   const basePath = url.pathname.replace(/\/+$/, '');
-  const pool =
-    dispatcher ??
-    new Pool(url.origin, {
-      connect: { timeout: settings.connectTimeoutMs },
-      headersTimeout: settings.firstByteTimeoutMs,
-      bodyTimeout: settings.idleTimeoutMs,
-      // Explicit rather than undici's defaults; the upstream's Keep-Alive hint still shortens it.
-      keepAliveTimeout: 4_000,
-      keepAliveMaxTimeout: 60_000,
-    });
+  const pool = new Pool(url.origin, {
+    connect: { timeout: settings.connectTimeoutMs },
+    headersTimeout: settings.firstByteTimeoutMs,
+    bodyTimeout: settings.idleTimeoutMs,
+    // Explicit rather than undici's defaults; the upstream's Keep-Alive hint still shortens it.
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+  });
   const fixedHeaders = {
     'user-agent': 'ai-gateway',
     accept: 'application/json, text/event-stream, application/x-ndjson',
@@ -70,24 +72,37 @@ export function createUpstreamClient(
   };
   const jsonHeaders = { ...fixedHeaders, 'content-type': 'application/json' };
 
+  const send = async (options: UpstreamRequestOptions): Promise<UpstreamResponse> => {
+    const response = await pool.request({
+      origin: url.origin,
+      method: options.method,
+      path: basePath + options.path,
+      headers: {
+        ...(options.body === undefined ? fixedHeaders : jsonHeaders),
+        'x-request-id': options.requestId,
+      },
+      body: options.body ?? null,
+      signal: options.signal,
+      headersTimeout: options.firstByteTimeoutMs ?? settings.firstByteTimeoutMs,
+    });
+    return { status: response.statusCode, headers: response.headers, body: response.body };
+  };
+
   return {
     provider: settings.provider,
     async request(options) {
       try {
-        const response = await pool.request({
-          origin: url.origin,
-          method: options.method,
-          path: basePath + options.path,
-          headers: {
-            ...(options.body === undefined ? fixedHeaders : jsonHeaders),
-            'x-request-id': options.requestId,
-          },
-          body: options.body ?? null,
-          signal: options.signal,
-          headersTimeout: options.firstByteTimeoutMs ?? settings.firstByteTimeoutMs,
-        });
-        return { status: response.statusCode, headers: response.headers, body: response.body };
+        return await send(options);
       } catch (error) {
+        // Once only: the upstream dropped an idle connection, not our request; the pool sends the
+        // repeat on another connection.
+        if (staleConnections?.isStale(error) === true && !options.signal.aborted) {
+          try {
+            return await send(options);
+          } catch (repeatError) {
+            throw toUpstreamError(settings.provider, repeatError, options.signal, 'request');
+          }
+        }
         throw toUpstreamError(settings.provider, error, options.signal, 'request');
       }
     },
