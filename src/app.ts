@@ -28,6 +28,7 @@ import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
+import { createAccessLog } from './logging/access-log.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
@@ -119,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keepAliveTimeoutMs: 72_000,
   };
   const withSecurityHeaders = deps.securityHeaders ?? true;
+  const context = { accessLog: createAccessLog(logger), metrics: deps.metrics };
   const app = Fastify({
     loggerInstance: logger,
     // Our own access line (request-context hook) replaces Fastify's two lines per request.
@@ -133,7 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Requests Fastify rejects before any hook (a malformed URL) still get our headers and body.
     frameworkErrors: (_error, request, reply) => {
-      beginRequest(request, reply, deps.metrics);
+      beginRequest(request, reply, context);
       if (withSecurityHeaders) reply.headers(SECURITY_HEADERS);
       sendError(
         request,
@@ -162,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.decorateRequest('gateway', undefined as never);
   registerJsonBodyParser(app);
-  app.addHook('onRequest', requestContext(deps.metrics));
+  app.addHook('onRequest', requestContext(context));
   if (withSecurityHeaders) app.addHook('onRequest', securityHeaders());
   app.addHook('onRequest', shutdownGuard(app));
   const origins = deps.corsAllowedOrigins ?? [];

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientClosedError } from '../../errors/gateway-error.js';
+import type { AccessLog } from '../../logging/access-log.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Usage } from '../../openai/chat-types.js';
 
@@ -40,22 +41,27 @@ declare module 'fastify' {
  * and on the response's `close` writes the one access-log line. A close before the response
  * finished is a client disconnect: the upstream call is aborted at once and the line says 499.
  */
-export function requestContext(metrics?: GatewayMetrics) {
+export function requestContext(options: RequestContextOptions) {
   return function requestContextHook(
     request: FastifyRequest,
     reply: FastifyReply,
     done: () => void,
   ): void {
-    beginRequest(request, reply, metrics);
+    beginRequest(request, reply, options);
     done();
   };
+}
+
+export interface RequestContextOptions {
+  readonly accessLog: AccessLog;
+  readonly metrics?: GatewayMetrics | undefined;
 }
 
 /** The hook's work, also called for requests Fastify rejects before hooks run (bad URLs). */
 export function beginRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  metrics?: GatewayMetrics,
+  { accessLog, metrics }: RequestContextOptions,
 ): void {
   request.gateway = { startTime: performance.now() };
   reply.header('x-request-id', request.id);
@@ -69,7 +75,7 @@ export function beginRequest(
       request.gateway.errorCode ??= 'client_closed_request';
     }
     const status = finished ? reply.raw.statusCode : 499;
-    logAccess(request, status);
+    logAccess(accessLog, request, status);
     if (metrics !== undefined) recordMetrics(metrics, request, status);
   });
 }
@@ -89,23 +95,21 @@ function recordMetrics(metrics: GatewayMetrics, request: FastifyRequest, status:
   });
 }
 
-function logAccess(request: FastifyRequest, status: number): void {
+function logAccess(accessLog: AccessLog, request: FastifyRequest, status: number): void {
   const { gateway } = request;
-  request.log.info(
-    {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status,
-      durationMs: Math.round((performance.now() - gateway.startTime) * 100) / 100,
-      keyId: gateway.principal?.keyId,
-      provider: gateway.provider,
-      model: gateway.model,
-      deployment: gateway.deployment,
-      attempts: gateway.attempts,
-      promptTokens: gateway.usage?.prompt_tokens,
-      completionTokens: gateway.usage?.completion_tokens,
-      errorCode: gateway.errorCode,
-    },
-    'request completed',
-  );
+  accessLog({
+    requestId: request.id,
+    method: request.method,
+    route: request.routeOptions.url ?? 'unmatched',
+    status,
+    durationMs: Math.round((performance.now() - gateway.startTime) * 100) / 100,
+    keyId: gateway.principal?.keyId,
+    provider: gateway.provider,
+    model: gateway.model,
+    deployment: gateway.deployment,
+    attempts: gateway.attempts,
+    promptTokens: gateway.usage?.prompt_tokens,
+    completionTokens: gateway.usage?.completion_tokens,
+    errorCode: gateway.errorCode,
+  });
 }
