@@ -5,6 +5,7 @@ import type {
   ModelInfo,
 } from '../openai/chat-types.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai/embeddings-types.js';
+import type { CallSignal } from './call-signal.js';
 import type { UpstreamClient } from './shared/upstream-client.js';
 
 /** The slice of a pino logger providers use (pino's and Fastify's loggers both fit). */
@@ -18,7 +19,7 @@ export interface ProviderLogger {
 /** What one call knows about the request it serves. */
 export interface CallContext {
   /** Aborted when the client disconnects; passed to the upstream call. */
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   /** Forwarded upstream as `x-request-id`. */
   readonly requestId: string;
   /** Child logger bound to the request id. */

@@ -1,10 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RetryPolicy } from '../config/gateway-config.js';
 import {
   asGatewayError,
   DeploymentsBusyError,
   type GatewayError,
 } from '../errors/gateway-error.js';
+import { sleepUnlessAborted } from '../providers/call-signal.js';
 import type { CallContext, ChatProvider } from '../providers/provider.js';
 import type { Candidate, DeploymentPool } from './deployment-pool.js';
 import { resolveModel } from './resolve-model.js';
@@ -128,7 +128,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
             if (candidate !== undefined && pool.state(candidate) !== 'healthy') break;
             const delay = retryDelayMs(error, attemptNumber, retry, options.random);
             if (delay === undefined || !budget.allows(delay)) break;
-            await sleep(delay, undefined, { signal: ctx.signal }).catch(() => undefined);
+            await sleepUnlessAborted(delay, ctx.signal);
             if (ctx.signal.aborted) throw error;
           }
         }

@@ -3,6 +3,7 @@ import { ClientClosedError } from '../../errors/gateway-error.js';
 import type { AccessLog } from '../../logging/access-log.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Usage } from '../../openai/chat-types.js';
+import type { CallAbort } from '../../providers/call-signal.js';
 
 /** Who is calling. Later: per-key limits and budgets hang off this. */
 export interface Principal {
@@ -27,7 +28,7 @@ export interface RequestContext {
   /** The client asked for a stream. */
   streamed?: boolean;
   /** Set only by routes that call an upstream; aborted when the client goes away. */
-  abortController?: AbortController;
+  abort?: CallAbort;
 }
 
 declare module 'fastify' {
@@ -71,7 +72,7 @@ export function beginRequest(
     // even if the last bytes never reached a client that left.
     const finished = reply.raw.writableEnded;
     if (!finished) {
-      request.gateway.abortController?.abort(new ClientClosedError());
+      request.gateway.abort?.abort(new ClientClosedError());
       request.gateway.errorCode ??= 'client_closed_request';
     }
     const status = finished ? reply.raw.statusCode : 499;

@@ -1,5 +1,6 @@
 import { UpstreamCredentialsError, UpstreamError } from '../../errors/gateway-error.js';
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
+import type { CallSignal } from '../call-signal.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
 import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
@@ -144,7 +145,7 @@ async function* streamChunks(
   response: UpstreamResponse,
   model: string,
   deps: ProviderDeps,
-  signal: AbortSignal,
+  signal: CallSignal,
   provider: string,
   secrets: readonly string[],
 ): ChatStream {

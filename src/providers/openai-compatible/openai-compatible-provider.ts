@@ -8,6 +8,7 @@ import type {
 } from '../../openai/chat-types.js';
 import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
 import { tagRawJson } from '../../openai/raw-json.js';
+import type { CallSignal } from '../call-signal.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
 import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
@@ -134,7 +135,7 @@ async function* relayChunks(
   response: UpstreamResponse,
   provider: string,
   secrets: readonly string[],
-  signal: AbortSignal,
+  signal: CallSignal,
 ): ChatStream {
   let usageChunk: ChatCompletionChunk | undefined;
   let finished = false;

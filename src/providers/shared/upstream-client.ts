@@ -6,6 +6,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnreachableError,
 } from '../../errors/gateway-error.js';
+import type { CallSignal } from '../call-signal.js';
 import type { StaleConnections } from './stale-connections.js';
 
 /** How to reach one upstream origin. */
@@ -28,7 +29,7 @@ export interface UpstreamRequestOptions {
   /** Appended to the base URL's path, e.g. `/chat/completions`. */
   readonly path: string;
   readonly body?: string;
-  readonly signal: AbortSignal;
+  readonly signal: CallSignal;
   readonly requestId: string;
   /** Overrides the first-byte timeout for this call (readiness probes). */
   readonly firstByteTimeoutMs?: number;
@@ -135,7 +136,7 @@ const BROKEN_CONNECTION_CODES = new Set([
 export function toUpstreamError(
   provider: string,
   error: unknown,
-  signal: AbortSignal,
+  signal: CallSignal,
   phase: 'request' | 'body',
 ): GatewayError {
   if (error instanceof GatewayError) return error;

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { CallAbort, sleepUnlessAborted } from './call-signal.js';
+
+describe('CallAbort', () => {
+  it('aborts once, with its reason, and tells its listeners', () => {
+    const abort = new CallAbort();
+    const heard: unknown[] = [];
+    abort.on('abort', (reason) => heard.push(reason));
+    expect(abort.aborted).toBe(false);
+    abort.abort('first');
+    abort.abort('second');
+    expect(abort.aborted).toBe(true);
+    expect(abort.reason).toBe('first');
+    expect(heard).toEqual(['first']);
+  });
+});
+
+describe('sleepUnlessAborted', () => {
+  const kinds = [
+    [
+      'CallAbort',
+      () => {
+        const a = new CallAbort();
+        return { signal: a, abort: () => a.abort('x') };
+      },
+    ],
+    [
+      'AbortSignal',
+      () => {
+        const c = new AbortController();
+        return { signal: c.signal, abort: () => c.abort('x') };
+      },
+    ],
+  ] as const;
+
+  it.each(kinds)(
+    '%s: waits the full time when nothing aborts, leaving no listener',
+    async (_name, make) => {
+      const { signal } = make();
+      const started = performance.now();
+      await sleepUnlessAborted(30, signal);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+      if (signal instanceof CallAbort) expect(signal.listenerCount('abort')).toBe(0);
+    },
+  );
+
+  it.each(kinds)('%s: ends at once when aborted during the wait', async (_name, make) => {
+    const { signal, abort } = make();
+    const started = performance.now();
+    const sleeping = sleepUnlessAborted(5_000, signal);
+    setTimeout(abort, 10);
+    await sleeping;
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it.each(kinds)('%s: does not wait at all when already aborted', async (_name, make) => {
+    const { signal, abort } = make();
+    abort();
+    const started = performance.now();
+    await sleepUnlessAborted(5_000, signal);
+    expect(performance.now() - started).toBeLessThan(50);
+  });
+});
