@@ -140,34 +140,36 @@ async function* relayChunks(
   let usageChunk: ChatCompletionChunk | undefined;
   let finished = false;
   try {
-    for await (const event of parseSse(response.body)) {
-      // Read on to the end of the body after [DONE] so the pooled socket can be reused.
-      if (finished) continue;
-      if (event.data === '[DONE]') {
-        finished = true;
-        continue;
-      }
-      let chunk: unknown;
-      try {
-        chunk = JSON.parse(event.data);
-      } catch {
-        throw new UpstreamError(`The ${provider} upstream sent a stream event that is not JSON.`);
-      }
-      if (isErrorEvent(chunk)) {
-        const message = scrubSecrets(chunk.error.message ?? '', secrets, 300);
-        throw new UpstreamError(`The ${provider} upstream failed mid-stream: ${message}`);
-      }
-      if (!isChunk(chunk))
-        throw new UpstreamError(`The ${provider} upstream sent an invalid chunk.`);
-      if (chunk.usage == null) {
-        // Unchanged: the SSE writer may send the upstream's own text.
-        yield tagRawJson(chunk, event.data);
-      } else if (chunk.choices.length === 0) {
-        usageChunk = tagRawJson(chunk, event.data);
-      } else {
-        const { usage, ...withoutUsage } = chunk;
-        yield withoutUsage as ChatCompletionChunk;
-        usageChunk = { ...withoutUsage, choices: [], usage: usage as Usage };
+    for await (const events of parseSse(response.body)) {
+      for (const event of events) {
+        // Read on to the end of the body after [DONE] so the pooled socket can be reused.
+        if (finished) continue;
+        if (event.data === '[DONE]') {
+          finished = true;
+          continue;
+        }
+        let chunk: unknown;
+        try {
+          chunk = JSON.parse(event.data);
+        } catch {
+          throw new UpstreamError(`The ${provider} upstream sent a stream event that is not JSON.`);
+        }
+        if (isErrorEvent(chunk)) {
+          const message = scrubSecrets(chunk.error.message ?? '', secrets, 300);
+          throw new UpstreamError(`The ${provider} upstream failed mid-stream: ${message}`);
+        }
+        if (!isChunk(chunk))
+          throw new UpstreamError(`The ${provider} upstream sent an invalid chunk.`);
+        if (chunk.usage == null) {
+          // Unchanged: the SSE writer may send the upstream's own text.
+          yield tagRawJson(chunk, event.data);
+        } else if (chunk.choices.length === 0) {
+          usageChunk = tagRawJson(chunk, event.data);
+        } else {
+          const { usage, ...withoutUsage } = chunk;
+          yield withoutUsage as ChatCompletionChunk;
+          usageChunk = { ...withoutUsage, choices: [], usage: usage as Usage };
+        }
       }
     }
   } catch (error) {

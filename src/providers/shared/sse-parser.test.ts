@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseSse } from './sse-parser.js';
 
-async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+/** Every event, whatever batches they came in. */
+async function collect<T>(batches: AsyncIterable<readonly T[]>): Promise<T[]> {
   const items: T[] = [];
-  for await (const item of source) items.push(item);
+  for await (const batch of batches) items.push(...batch);
   return items;
+}
+
+/** The batches themselves: one per read that completed an event. */
+async function batchesOf<T>(batches: AsyncIterable<readonly T[]>): Promise<(readonly T[])[]> {
+  const all: (readonly T[])[] = [];
+  for await (const batch of batches) all.push(batch);
+  return all;
 }
 
 async function* bytes(...parts: (string | Uint8Array)[]) {
@@ -48,6 +56,17 @@ describe('parseSse', () => {
       ),
     );
     expect(events.map((event) => event.data)).toEqual(['a\nb']);
+  });
+
+  it('yields the events of one read together, and nothing for a read that completes none', async () => {
+    const batches = await batchesOf(
+      parseSse(bytes('data: 1\n\ndata: 2\n\ndata: ', '3', '\n\n: comment\n\n', 'data: 4\n\n')),
+    );
+    expect(batches.map((batch) => batch.map((event) => event.data))).toEqual([
+      ['1', '2'],
+      ['3'],
+      ['4'],
+    ]);
   });
 
   it('drops a final event that was cut before its blank line', async () => {

@@ -5,13 +5,14 @@ import { UpstreamError } from '../../errors/gateway-error.js';
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 
 /**
- * Parses a server-sent-events byte stream into events. Events split across reads, multi-byte
- * characters split across reads, `\r\n`, comments and `event:` lines are all handled by
- * eventsource-parser; we add streaming UTF-8 decoding and a buffer cap.
+ * Parses a server-sent-events byte stream into events, yielded as the batch each upstream read
+ * completed (one step per read rather than per event: the relay's per-event cost). Events split
+ * across reads, multi-byte characters split across reads, `\r\n`, comments and `event:` lines are
+ * all handled by eventsource-parser; we add streaming UTF-8 decoding and a buffer cap.
  */
 export async function* parseSse(
   source: AsyncIterable<Uint8Array | string>,
-): AsyncGenerator<EventSourceMessage> {
+): AsyncGenerator<readonly EventSourceMessage[]> {
   const decoder = new TextDecoder();
   let pending: EventSourceMessage[] = [];
   let failure: UpstreamError | undefined;
@@ -35,7 +36,7 @@ export async function* parseSse(
     if (pending.length > 0) {
       const events = pending;
       pending = [];
-      yield* events;
+      yield events;
     }
   }
   const rest = decoder.decode();
@@ -44,5 +45,5 @@ export async function* parseSse(
   // end of the stream nothing will, so say so (an event cut before its blank line stays unsent).
   parser.feed(endsWithCr ? `${rest}\n` : rest);
   // A final event without its blank line terminator is incomplete: the stream was cut.
-  if (pending.length > 0) yield* pending;
+  if (pending.length > 0) yield pending;
 }
