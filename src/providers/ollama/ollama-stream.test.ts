@@ -195,9 +195,9 @@ describe('ollamaChunks', () => {
   it('passes errors of the line source through unchanged', async () => {
     const failure = new Error('socket reset');
     async function* failing() {
-      yield JSON.parse(
-        fixtureBytes('ollama-stream-truncated.ndjson').toString().split('\n')[0] ?? '',
-      );
+      yield [
+        JSON.parse(fixtureBytes('ollama-stream-truncated.ndjson').toString().split('\n')[0] ?? ''),
+      ];
       throw failure;
     }
     const { items, error } = await drain(ollamaChunks(failing(), fakeOptions()));

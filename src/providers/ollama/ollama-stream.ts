@@ -78,12 +78,22 @@ export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChun
       toolCallCount += 1;
       return { index, id, type, function: fn };
     });
-    const delta: ChunkDelta = {
-      ...(thinking === undefined || thinking === '' ? {} : { reasoning_content: thinking }),
-      ...(content === '' ? {} : { content }),
-      ...(toolCallDeltas.length > 0 ? { tool_calls: toolCallDeltas } : {}),
-    };
-    return Object.keys(delta).length > 0 ? delta : undefined;
+    // Built field by field rather than with conditional spreads: this runs for every line.
+    const delta: { -readonly [Key in keyof ChunkDelta]: ChunkDelta[Key] } = {};
+    let empty = true;
+    if (thinking !== undefined && thinking !== '') {
+      delta.reasoning_content = thinking;
+      empty = false;
+    }
+    if (content !== '') {
+      delta.content = content;
+      empty = false;
+    }
+    if (toolCallDeltas.length > 0) {
+      delta.tool_calls = toolCallDeltas;
+      empty = false;
+    }
+    return empty ? undefined : delta;
   };
 
   return {
@@ -126,15 +136,17 @@ export function createOllamaChunkMapper(options: OllamaChunkOptions): OllamaChun
 }
 
 /**
- * Maps a stream of parsed NDJSON lines (see `parseNdjson`) to OpenAI chunks. It reads the source to
+ * Maps a stream of parsed NDJSON lines, in batches (see `parseNdjson`), to OpenAI chunks. It reads the source to
  * its end even after the final line, so the upstream connection is drained and can be reused.
  * Errors of `lines` pass through unchanged.
  */
 export async function* ollamaChunks(
-  lines: AsyncIterable<unknown>,
+  lines: AsyncIterable<readonly unknown[]>,
   options: OllamaChunkOptions,
 ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
   const mapper = createOllamaChunkMapper(options);
-  for await (const line of lines) yield* mapper.map(line);
+  for await (const batch of lines) {
+    for (const line of batch) yield* mapper.map(line);
+  }
   mapper.finish();
 }

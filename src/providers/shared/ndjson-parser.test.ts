@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../errors/gateway-error.js';
 import { DEFAULT_MAX_NDJSON_LINE_LENGTH, parseNdjson } from './ndjson-parser.js';
 
-async function collect<Item>(iterable: AsyncIterable<Item>): Promise<Item[]> {
+/** Every value, whatever batches they came in. */
+async function collect<Item>(batches: AsyncIterable<readonly Item[]>): Promise<Item[]> {
   const items: Item[] = [];
-  for await (const item of iterable) items.push(item);
+  for await (const batch of batches) items.push(...batch);
   return items;
 }
 
@@ -126,7 +127,7 @@ describe('parseNdjson', () => {
     const lines = parseNdjson(chunksOf('{"a":1}\n{oops}\n'));
     await expect(
       (async () => {
-        for await (const value of lines) seen.push(value);
+        for await (const batch of lines) seen.push(...batch);
       })(),
     ).rejects.toBeInstanceOf(UpstreamError);
     expect(seen).toEqual([{ a: 1 }]);
@@ -161,6 +162,16 @@ describe('parseNdjson', () => {
     expect(DEFAULT_MAX_NDJSON_LINE_LENGTH).toBe(16 * 1024 * 1024);
   });
 
+  it('yields the values each read completed together', async () => {
+    const batches: (readonly unknown[])[] = [];
+    for await (const batch of parseNdjson(
+      chunksOf('{"a":1}\n{"b":2}\n{"c"', ':3}', '\n\n', '{"d":4}'),
+    )) {
+      batches.push(batch);
+    }
+    expect(batches).toEqual([[{ a: 1 }, { b: 2 }], [{ c: 3 }], [{ d: 4 }]]);
+  });
+
   it('passes errors of the source through unchanged', async () => {
     const failure = new Error('socket reset');
     async function* failing() {
@@ -180,8 +191,8 @@ describe('parseNdjson', () => {
         closed = true;
       }
     }
-    for await (const value of parseNdjson(source())) {
-      expect(value).toEqual({ a: 1 });
+    for await (const batch of parseNdjson(source())) {
+      expect(batch).toEqual([{ a: 1 }, { b: 2 }]);
       break;
     }
     expect(closed).toBe(true);

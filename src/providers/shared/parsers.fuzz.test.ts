@@ -64,8 +64,8 @@ function expectGatewayErrorOrNone(result: Outcome): void {
   if (result.error !== undefined) expect(result.error).toBeInstanceOf(GatewayError);
 }
 
-/** parseSse's batches one event at a time: how events are batched follows the reads; they must not. */
-async function* eachEvent<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
+/** A parser's batches one item at a time: how items are batched follows the reads; they must not. */
+async function* oneByOne<T>(batches: AsyncIterable<readonly T[]>): AsyncGenerator<T> {
   for await (const batch of batches) yield* batch;
 }
 
@@ -110,8 +110,8 @@ describe('parseSse', () => {
     await fc.assert(
       fc.asyncProperty(stream, splits, async (input, points) => {
         const bytes = bytesOf(serialize(input));
-        const whole = await outcome(eachEvent(parseSse(source([bytes]))));
-        const split = await outcome(eachEvent(parseSse(source(splitAt(bytes, points)))));
+        const whole = await outcome(oneByOne(parseSse(source([bytes]))));
+        const split = await outcome(oneByOne(parseSse(source(splitAt(bytes, points)))));
         expect(comparable(split)).toEqual(comparable(whole));
         // The data survives, as UTF-8 carries it (a lone surrogate becomes U+FFFD). Unlike the
         // spec, eventsource-parser also dispatches an event whose data is empty.
@@ -127,8 +127,8 @@ describe('parseSse', () => {
     await fc.assert(
       fc.asyncProperty(stream, splits, async (input, points) => {
         const value = serialize(input);
-        const whole = await outcome(eachEvent(parseSse(source([value]))));
-        const split = await outcome(eachEvent(parseSse(source(splitAt(value, points)))));
+        const whole = await outcome(oneByOne(parseSse(source([value]))));
+        const split = await outcome(oneByOne(parseSse(source(splitAt(value, points)))));
         expect(comparable(split)).toEqual(comparable(whole));
       }),
       RUNS,
@@ -139,15 +139,15 @@ describe('parseSse', () => {
   // stream with bare-CR line ends loses its `data: [DONE]` and looks truncated.
   it('yields the final event of a stream whose lines end in a bare CR', async () => {
     const bytes = bytesOf('data: {"n":1}\r\rdata: [DONE]\r\r');
-    const { items } = await outcome(eachEvent(parseSse(source([bytes]))));
+    const { items } = await outcome(oneByOne(parseSse(source([bytes]))));
     expect(items.map((item) => (item as { data: string }).data)).toEqual(['{"n":1}', '[DONE]']);
   });
 
   it('garbage bytes: the same outcome whole or split, and only GatewayErrors', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 2_000 }), splits, async (bytes, points) => {
-        const whole = await outcome(eachEvent(parseSse(source([bytes]))));
-        const split = await outcome(eachEvent(parseSse(source(splitAt(bytes, points)))));
+        const whole = await outcome(oneByOne(parseSse(source([bytes]))));
+        const split = await outcome(oneByOne(parseSse(source(splitAt(bytes, points)))));
         expectGatewayErrorOrNone(whole);
         expect(comparable(split)).toEqual(comparable(whole));
       }),
@@ -175,8 +175,8 @@ describe('parseNdjson', () => {
           const separator = blankLines ? `${eol}  ${eol}` : eol;
           const body = sent.map((value) => JSON.stringify(value)).join(separator);
           const bytes = bytesOf(trailingNewline ? `${body}${eol}` : body);
-          const whole = await outcome(parseNdjson(source([bytes])));
-          const split = await outcome(parseNdjson(source(splitAt(bytes, points))));
+          const whole = await outcome(oneByOne(parseNdjson(source([bytes]))));
+          const split = await outcome(oneByOne(parseNdjson(source(splitAt(bytes, points)))));
           expect(comparable(split)).toEqual(comparable(whole));
           // As JSON carries them through UTF-8 (-0 becomes 0, a lone surrogate U+FFFD).
           const expected = sent.map((value) =>
@@ -201,8 +201,8 @@ describe('parseNdjson', () => {
     await fc.assert(
       fc.asyncProperty(garbage, splits, maxLineLength, async (bytes, points, limit) => {
         const options = limit === undefined ? {} : { maxLineLength: limit, provider: 'fuzz' };
-        const whole = await outcome(parseNdjson(source([bytes]), options));
-        const split = await outcome(parseNdjson(source(splitAt(bytes, points)), options));
+        const whole = await outcome(oneByOne(parseNdjson(source([bytes]), options)));
+        const split = await outcome(oneByOne(parseNdjson(source(splitAt(bytes, points)), options)));
         expectGatewayErrorOrNone(whole);
         expect(comparable(split)).toEqual(comparable(whole));
       }),
