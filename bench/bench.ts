@@ -6,7 +6,9 @@
  *
  * Layout on a multi-core machine: this process (the load) on CPU 0, gateway and upstream on CPU 1.
  * Options: --duration S (10) --warmup S (2) --connections "16,64" --modes "nonstream,stream"
- * --targets "direct,cerebras,ollama" --sequential N (500) --workers N (1)
+ * --targets "direct,bare,cerebras,ollama" --sequential N (500) --workers N (1)
+ * `bare` is bench/bare-relay.ts: node:http + undici with no features, the yardstick of what Node
+ * allows; "CPU ÷ bare" is the gateway's cost over it.
  * --smoke (1 s points, 16 connections). RSS and CPU of several workers are summed.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -22,7 +24,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '16,64' },
     modes: { type: 'string', default: 'nonstream,stream' },
-    targets: { type: 'string', default: 'direct,cerebras,ollama' },
+    targets: { type: 'string', default: 'direct,bare,cerebras,ollama' },
     sequential: { type: 'string', default: '500' },
     smoke: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
@@ -91,6 +93,20 @@ const upstream = spawn(upstreamCommand, upstreamArgs, { stdio: ['ignore', 'pipe'
 children.push(upstream);
 const upstreamUrl = (await waitForLine(upstream, /ready (\S+)/))[1] ?? '';
 
+const [bareCommand, bareArgs] = pin(1, process.execPath, [
+  '--import',
+  'tsx',
+  'bench/bare-relay.ts',
+]);
+const bare = targets.includes('bare')
+  ? spawn(bareCommand, bareArgs, {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, BARE_UPSTREAM_URL: upstreamUrl },
+    })
+  : undefined;
+if (bare !== undefined) children.push(bare);
+const bareUrl = bare === undefined ? '' : ((await waitForLine(bare, /ready (\S+)/))[1] ?? '');
+
 const gatewayPort = await freePort();
 // Several workers get every CPU (the load shares them); one worker shares CPU 1 with the upstream.
 const [gatewayCommand, gatewayArgs] =
@@ -113,10 +129,16 @@ const gateway = spawn(gatewayCommand, gatewayArgs, {
 children.push(gateway);
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
 await waitForHealth(`${gatewayUrl}/healthz`);
-const pids = { direct: upstream.pid ?? 0, gateway: gateway.pid ?? 0 };
+const pids: Record<string, number> = {
+  direct: upstream.pid ?? 0,
+  bare: bare?.pid ?? 0,
+  cerebras: gateway.pid ?? 0,
+  ollama: gateway.pid ?? 0,
+};
 
 const urls: Record<string, string> = {
   direct: `${upstreamUrl}/v1/chat/completions`,
+  bare: `${bareUrl}/v1/chat/completions`,
   cerebras: `${gatewayUrl}/cerebras/v1/chat/completions`,
   ollama: `${gatewayUrl}/ollama/v1/chat/completions`,
 };
@@ -157,7 +179,7 @@ async function load(url: string, mode: string, connections: number, seconds: num
 }
 
 async function measure(target: string, mode: string, connections: number): Promise<Point> {
-  const pid = target === 'direct' ? pids.direct : pids.gateway;
+  const pid = pids[target] ?? 0;
   if (warmup > 0) await load(urls[target] ?? '', mode, connections, warmup);
   const before = processStats(pid);
   let rssMaxMb = before.rssMb;
@@ -209,20 +231,27 @@ const fixed = (value: number, digits: number) => value.toFixed(digits);
 const lines = [
   `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s))`,
   '',
-  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | RSS max MB |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | RSS max MB |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const point of points) {
-  const direct = points.find(
-    (other) =>
-      other.target === 'direct' &&
-      other.mode === point.mode &&
-      other.connections === point.connections,
-  );
+  const same = (target: string) =>
+    points.find(
+      (other) =>
+        other.target === target &&
+        other.mode === point.mode &&
+        other.connections === point.connections,
+    );
+  const direct = same('direct');
+  const bareCost = same('bare');
   const ratio =
     direct === undefined ? '—' : fixed(point.requestsPerSecond / direct.requestsPerSecond, 2);
+  const overBare =
+    bareCost === undefined || point.target === 'direct'
+      ? '—'
+      : fixed(point.cpuMsPerRequest / bareCost.cpuMsPerRequest, 2);
   lines.push(
-    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${fixed(point.rssMaxMb, 1)} |`,
+    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${overBare} | ${fixed(point.rssMaxMb, 1)} |`,
   );
 }
 lines.push('', '| target | mode | sequential p50 ms | added vs direct ms |', '|---|---|---:|---:|');
