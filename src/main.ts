@@ -47,7 +47,7 @@ async function main(): Promise<void> {
 }
 
 async function serve(settings: Settings, config: GatewayConfig, logger: Logger): Promise<void> {
-  const registry = createProviders(config);
+  const registry = createProviders(config, logger);
   const metrics = settings.metrics === undefined ? undefined : createGatewayMetrics();
   const app = await buildApp({
     ...appDepsFromSettings(settings, config, registry.providers, logger),

@@ -3,7 +3,7 @@ import type { GatewayConfig, ProviderConfig } from '../config/gateway-config.js'
 import { createCerebrasProvider } from './cerebras/cerebras-provider.js';
 import { createOllamaProvider } from './ollama/ollama-provider.js';
 import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
-import type { ChatProvider, ProviderDeps } from './provider.js';
+import type { ChatProvider, ProviderDeps, ProviderLogger } from './provider.js';
 import { watchStaleConnections } from './shared/stale-connections.js';
 import { createUpstreamClient, type UpstreamClient } from './shared/upstream-client.js';
 
@@ -30,8 +30,11 @@ function secretsOf(provider: ProviderConfig): string[] {
   ];
 }
 
-/** Configured providers → providers, each on its own pooled upstream client. */
-export function createProviders(config: GatewayConfig): ProviderRegistry {
+/**
+ * Configured providers → providers, each on its own pooled upstream client. `logger` receives
+ * what the clients log on their own (a request repeated after a stale connection).
+ */
+export function createProviders(config: GatewayConfig, logger?: ProviderLogger): ProviderRegistry {
   const clients: UpstreamClient[] = [];
   const staleConnections = watchStaleConnections();
   const providers = new Map<string, ChatProvider>();
@@ -46,7 +49,7 @@ export function createProviders(config: GatewayConfig): ProviderRegistry {
         },
         ...settings.timeouts,
       },
-      staleConnections,
+      logger === undefined ? { staleConnections } : { staleConnections, logger },
     );
     clients.push(upstream);
     providers.set(settings.name, createProvider(settings, { upstream, now: Date.now, generateId }));

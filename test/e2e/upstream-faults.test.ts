@@ -522,6 +522,13 @@ describe('stale keep-alive connections', () => {
         true,
         true,
       ]);
+      // The repeat is an attempt on the wire like any other: logged with the request id.
+      const repeats = gateway.logs
+        .entries()
+        .filter((entry) => entry.requestId === response.headers.get('x-request-id'))
+        .filter((entry) => String(entry.msg).startsWith('upstream dropped a reused idle'));
+      const path = provider === 'ollama' ? '/api/chat' : '/chat/completions';
+      expect(repeats).toMatchObject([{ level: 'warn', provider, path }]);
     },
   );
 });

@@ -50,7 +50,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   });
   const config = gatewayConfigFromSettings(settings);
   const logs = captureLogs([...settings.apiKeys, ...providerSecrets(config)], settings.logLevel);
-  const registry = createProviders(config);
+  const registry = createProviders(config, logs.logger);
   const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
   const app = await buildApp({
     ...appDepsFromSettings(settings, config, registry.providers, logs.logger),

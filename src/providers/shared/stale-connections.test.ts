@@ -102,7 +102,7 @@ describe('stale keep-alive connections', () => {
   const start = async (now?: () => number) => {
     upstream = await startRawUpstream();
     watcher = watchStaleConnections(now);
-    client = createUpstreamClient(settings(upstream.url), watcher);
+    client = createUpstreamClient(settings(upstream.url), { staleConnections: watcher });
   };
 
   afterEach(async () => {

@@ -7,6 +7,7 @@ import {
   UpstreamUnreachableError,
 } from '../../errors/gateway-error.js';
 import type { CallSignal } from '../call-signal.js';
+import type { ProviderLogger } from '../provider.js';
 import type { StaleConnections } from './stale-connections.js';
 
 /** How to reach one upstream origin. */
@@ -48,13 +49,21 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
+/** What a client may be given besides its settings. */
+export interface UpstreamClientDeps {
+  /** Recognises requests lost with a stale keep-alive connection; without it none is repeated. */
+  readonly staleConnections?: StaleConnections;
+  /** Where a repeated request is logged (it is an attempt on the wire like any other). */
+  readonly logger?: ProviderLogger;
+}
+
 /**
  * Builds a client over an undici Pool. With `staleConnections`, a request that failed because the
  * upstream had just closed its reused keep-alive connection is sent once more, on a new one.
  */
 export function createUpstreamClient(
   settings: UpstreamClientSettings,
-  staleConnections?: StaleConnections,
+  { staleConnections, logger }: UpstreamClientDeps = {},
 ): UpstreamClient {
   const url = new URL(settings.baseUrl);
   const basePath = url.pathname.replace(/\/+$/, '');
@@ -92,12 +101,22 @@ export function createUpstreamClient(
   return {
     provider: settings.provider,
     async request(options) {
+      const started = performance.now();
       try {
         return await send(options);
       } catch (error) {
         // Once only: the upstream dropped an idle connection, not our request; the pool sends the
         // repeat on another connection.
         if (staleConnections?.isStale(error) === true && !options.signal.aborted) {
+          logger?.warn(
+            {
+              requestId: options.requestId,
+              provider: settings.provider,
+              path: options.path,
+              latencyMs: Math.round(performance.now() - started),
+            },
+            'upstream dropped a reused idle connection under the request; sending it again',
+          );
           try {
             return await send(options);
           } catch (repeatError) {
