@@ -7,6 +7,7 @@
  * Layout on a multi-core machine: this process (the load) on CPU 0, gateway and upstream on CPU 1.
  * Options: --duration S (10) --warmup S (2) --connections "16,64" --modes "nonstream,stream"
  * --targets "direct,bare,cerebras,ollama" --sequential N (500) --workers N (1)
+ * --log-level (info: the access log on, as in production; warn shows what it costs)
  * `bare` is bench/bare-relay.ts: node:http + undici with no features, the yardstick of what Node
  * allows; "CPU ÷ bare" is the gateway's cost over it.
  * --smoke (1 s points, 16 connections). RSS and CPU of several workers are summed.
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     sequential: { type: 'string', default: '500' },
     smoke: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
+    'log-level': { type: 'string', default: 'info' },
   },
 });
 const smoke = values.smoke;
@@ -112,7 +114,7 @@ const gatewayPort = await freePort();
 const [gatewayCommand, gatewayArgs] =
   workers > 1 ? [process.execPath, ['dist/main.js']] : pin(1, process.execPath, ['dist/main.js']);
 const gateway = spawn(gatewayCommand, gatewayArgs, {
-  // The access log stays on (info) and is part of the cost measured; its lines go to /dev/null.
+  // The access log is on by default (info) and part of the cost measured; lines go to /dev/null.
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
@@ -122,7 +124,7 @@ const gateway = spawn(gatewayCommand, gatewayArgs, {
     OLLAMA_HOST: upstreamUrl,
     CEREBRAS_BASE_URL: `${upstreamUrl}/v1`,
     CEREBRAS_API_KEY: 'bench-provider-key',
-    LOG_LEVEL: 'info',
+    LOG_LEVEL: values['log-level'],
     WORKERS: String(workers),
   },
 });
