@@ -8,7 +8,7 @@ import { gatewayConfigFromSettings } from './config/gateway-config-from-env.js';
 import { ConfigError, loadSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
 import { clusterMetricsSource, shareWithPrimary } from './metrics/cluster-metrics.js';
-import { createGatewayMetrics } from './metrics/gateway-metrics.js';
+import { createGatewayMetrics, STALE_CONNECTION_OUTCOME } from './metrics/gateway-metrics.js';
 import { createMetricsServer } from './metrics/metrics-server.js';
 import { createProviders, providerSecrets } from './providers/registry.js';
 
@@ -47,8 +47,16 @@ async function main(): Promise<void> {
 }
 
 async function serve(settings: Settings, config: GatewayConfig, logger: Logger): Promise<void> {
-  const registry = createProviders(config, logger);
   const metrics = settings.metrics === undefined ? undefined : createGatewayMetrics();
+  const registry = createProviders(config, {
+    logger,
+    ...(metrics === undefined
+      ? {}
+      : {
+          onStaleRepeat: (provider: string) =>
+            metrics.upstreamAttempt(provider, STALE_CONNECTION_OUTCOME),
+        }),
+  });
   const app = await buildApp({
     ...appDepsFromSettings(settings, config, registry.providers, logger),
     metrics,

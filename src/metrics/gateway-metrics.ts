@@ -1,6 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
+ * The attempt outcome of a request the upstream dropped with a stale keep-alive connection (the
+ * upstream client sends it again; see providers/shared/stale-connections.ts).
+ */
+export const STALE_CONNECTION_OUTCOME = 'stale_connection';
+
+/**
  * The gateway's Prometheus metrics, each instance on its own registry (never prom-client's global
  * one), so two gateways in one process, or two tests, never share a series.
  *
@@ -21,8 +27,9 @@ export interface GatewayMetrics {
   /** Seconds from the request's arrival to the stream's first chunk. */
   timeToFirstToken(provider: string, model: string, seconds: number): void;
   /**
-   * One attempt at an upstream (retries and fallbacks each count): `outcome` is `ok` or our
-   * stable error code; failures also count in `aigw_upstream_errors_total`.
+   * One attempt at an upstream (retries and fallbacks each count): `outcome` is `ok`, our stable
+   * error code, or {@link STALE_CONNECTION_OUTCOME}; failures also count in
+   * `aigw_upstream_errors_total`.
    */
   upstreamAttempt(provider: string, outcome: string): void;
   /** The exposition text of every metric on this instance's registry. */

@@ -3,9 +3,13 @@ import type { GatewayConfig, ProviderConfig } from '../config/gateway-config.js'
 import { createCerebrasProvider } from './cerebras/cerebras-provider.js';
 import { createOllamaProvider } from './ollama/ollama-provider.js';
 import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
-import type { ChatProvider, ProviderDeps, ProviderLogger } from './provider.js';
+import type { ChatProvider, ProviderDeps } from './provider.js';
 import { watchStaleConnections } from './shared/stale-connections.js';
-import { createUpstreamClient, type UpstreamClient } from './shared/upstream-client.js';
+import {
+  createUpstreamClient,
+  type UpstreamClient,
+  type UpstreamObservers,
+} from './shared/upstream-client.js';
 
 export interface ProviderRegistry {
   readonly providers: ReadonlyMap<string, ChatProvider>;
@@ -31,10 +35,13 @@ function secretsOf(provider: ProviderConfig): string[] {
 }
 
 /**
- * Configured providers → providers, each on its own pooled upstream client. `logger` receives
- * what the clients log on their own (a request repeated after a stale connection).
+ * Configured providers → providers, each on its own pooled upstream client. `observers` hear of
+ * what the clients do on their own (a request repeated after a stale connection).
  */
-export function createProviders(config: GatewayConfig, logger?: ProviderLogger): ProviderRegistry {
+export function createProviders(
+  config: GatewayConfig,
+  observers: UpstreamObservers = {},
+): ProviderRegistry {
   const clients: UpstreamClient[] = [];
   const staleConnections = watchStaleConnections();
   const providers = new Map<string, ChatProvider>();
@@ -49,7 +56,7 @@ export function createProviders(config: GatewayConfig, logger?: ProviderLogger):
         },
         ...settings.timeouts,
       },
-      logger === undefined ? { staleConnections } : { staleConnections, logger },
+      { ...observers, staleConnections },
     );
     clients.push(upstream);
     providers.set(settings.name, createProvider(settings, { upstream, now: Date.now, generateId }));

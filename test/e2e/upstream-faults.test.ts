@@ -495,6 +495,8 @@ describe('upstream connections after failures', () => {
 
 describe('stale keep-alive connections', () => {
   let gateway: GatewayHarness;
+  /** Repeats so far per provider: the metric counts across this block's cases. */
+  const staleRepeats: Record<Provider, number> = { ollama: 0, cerebras: 0 };
 
   beforeAll(async () => {
     gateway = await startGateway(FAST_TIMEOUTS);
@@ -529,6 +531,16 @@ describe('stale keep-alive connections', () => {
         .filter((entry) => String(entry.msg).startsWith('upstream dropped a reused idle'));
       const path = provider === 'ollama' ? '/api/chat' : '/chat/completions';
       expect(repeats).toMatchObject([{ level: 'warn', provider, path }]);
+      // And counted as an attempt, besides the one the route records.
+      const attempts = (await gateway.metrics.render())
+        .split('\n')
+        .find(
+          (line) =>
+            line.startsWith('aigw_upstream_attempts_total{') &&
+            line.includes(`provider="${provider}"`) &&
+            line.includes('outcome="stale_connection"'),
+        );
+      expect(attempts?.split(' ').at(-1)).toBe(String(++staleRepeats[provider]));
     },
   );
 });

@@ -5,7 +5,11 @@ import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { appDepsFromSettings, buildApp } from '../../src/app.js';
 import { gatewayConfigFromSettings } from '../../src/config/gateway-config-from-env.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
-import { createGatewayMetrics, type GatewayMetrics } from '../../src/metrics/gateway-metrics.js';
+import {
+  createGatewayMetrics,
+  type GatewayMetrics,
+  STALE_CONNECTION_OUTCOME,
+} from '../../src/metrics/gateway-metrics.js';
 import {
   createProviders,
   type ProviderRegistry,
@@ -50,8 +54,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   });
   const config = gatewayConfigFromSettings(settings);
   const logs = captureLogs([...settings.apiKeys, ...providerSecrets(config)], settings.logLevel);
-  const registry = createProviders(config, logs.logger);
   const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
+  const registry = createProviders(config, {
+    logger: logs.logger,
+    onStaleRepeat: (provider) => metrics.upstreamAttempt(provider, STALE_CONNECTION_OUTCOME),
+  });
   const app = await buildApp({
     ...appDepsFromSettings(settings, config, registry.providers, logs.logger),
     metrics,

@@ -99,10 +99,15 @@ describe('stale keep-alive connections', () => {
     return { status: response.status, text };
   };
 
+  let repeats: string[] = [];
   const start = async (now?: () => number) => {
     upstream = await startRawUpstream();
     watcher = watchStaleConnections(now);
-    client = createUpstreamClient(settings(upstream.url), { staleConnections: watcher });
+    repeats = [];
+    client = createUpstreamClient(settings(upstream.url), {
+      staleConnections: watcher,
+      onStaleRepeat: (provider) => repeats.push(provider),
+    });
   };
 
   afterEach(async () => {
@@ -118,6 +123,7 @@ describe('stale keep-alive connections', () => {
     expect(await post()).toEqual({ status: 200, text: BODY });
     // The dropped request came on the first connection, the repeat on a new one.
     expect(upstream.seen).toEqual([{ connection: 1 }, { connection: 1 }, { connection: 2 }]);
+    expect(repeats).toEqual(['vendor']);
   });
 
   it('repeats it only once: a second drop is a 502 upstream_unreachable', async () => {
@@ -126,6 +132,7 @@ describe('stale keep-alive connections', () => {
     upstream.plan.push('drop', 'drop');
     await expect(post()).rejects.toMatchObject({ status: 502, code: 'upstream_unreachable' });
     expect(upstream.seen).toHaveLength(3);
+    expect(repeats).toEqual(['vendor']);
   });
 
   it('never repeats a request whose connection was new: the upstream may have read it', async () => {
@@ -135,6 +142,7 @@ describe('stale keep-alive connections', () => {
     await expect(failure).rejects.toBeInstanceOf(GatewayError);
     await expect(failure).rejects.toMatchObject({ status: 502, upstreamFailure: 'failed' });
     expect(upstream.seen).toHaveLength(1);
+    expect(repeats).toEqual([]);
   });
 
   it('never repeats a request once a byte of its response arrived', async () => {

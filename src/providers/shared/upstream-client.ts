@@ -49,12 +49,18 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
+/** Who hears of what a client does on its own: a request repeated after a stale connection. */
+export interface UpstreamObservers {
+  /** The repeat is logged at warn: it is an attempt on the wire like any other. */
+  readonly logger?: ProviderLogger;
+  /** Counts the repeat (the attempts metric). */
+  readonly onStaleRepeat?: (provider: string) => void;
+}
+
 /** What a client may be given besides its settings. */
-export interface UpstreamClientDeps {
+export interface UpstreamClientDeps extends UpstreamObservers {
   /** Recognises requests lost with a stale keep-alive connection; without it none is repeated. */
   readonly staleConnections?: StaleConnections;
-  /** Where a repeated request is logged (it is an attempt on the wire like any other). */
-  readonly logger?: ProviderLogger;
 }
 
 /**
@@ -63,7 +69,7 @@ export interface UpstreamClientDeps {
  */
 export function createUpstreamClient(
   settings: UpstreamClientSettings,
-  { staleConnections, logger }: UpstreamClientDeps = {},
+  { staleConnections, logger, onStaleRepeat }: UpstreamClientDeps = {},
 ): UpstreamClient {
   const url = new URL(settings.baseUrl);
   const basePath = url.pathname.replace(/\/+$/, '');
@@ -117,6 +123,7 @@ export function createUpstreamClient(
             },
             'upstream dropped a reused idle connection under the request; sending it again',
           );
+          onStaleRepeat?.(settings.provider);
           try {
             return await send(options);
           } catch (repeatError) {
