@@ -10,6 +10,10 @@
  * --log-level (info: the access log on, as in production; warn shows what it costs)
  * `bare` is bench/bare-relay.ts: node:http + undici with no features, the yardstick of what Node
  * allows; "CPU ÷ bare" is the gateway's cost over it.
+ * --baseline PATH: another build's main.js (e.g. a git worktree of an older commit), run beside
+ * this one: targets `base:cerebras` and `base:ollama` are measured right after their own, so a
+ * change is compared within one run, not across runs a machine's noise can tell apart.
+ * --rounds N (1): every point N times, alternating, for the spread.
  * --smoke (1 s points, 16 connections). RSS and CPU of several workers are summed.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -30,6 +34,8 @@ const { values } = parseArgs({
     smoke: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
     'log-level': { type: 'string', default: 'info' },
+    baseline: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const smoke = values.smoke;
@@ -37,7 +43,15 @@ const duration = smoke ? 1 : Number(values.duration);
 const warmup = smoke ? 0 : Number(values.warmup);
 const connectionLevels = (smoke ? '16' : values.connections).split(',').map(Number);
 const modes = values.modes.split(',') as ('nonstream' | 'stream')[];
-const targets = values.targets.split(',');
+const baselinePath = values.baseline;
+const rounds = Number(values.rounds);
+const ownTargets = values.targets.split(',');
+// With a baseline build, each gateway target is followed by the same target on the baseline.
+const targets = ownTargets.flatMap((target) =>
+  baselinePath !== undefined && (target === 'cerebras' || target === 'ollama')
+    ? [target, `base:${target}`]
+    : [target],
+);
 const sequential = smoke ? 50 : Number(values.sequential);
 const KEY = 'bench-key-0123456789';
 const workers = Number(values.workers);
@@ -109,40 +123,51 @@ const bare = targets.includes('bare')
 if (bare !== undefined) children.push(bare);
 const bareUrl = bare === undefined ? '' : ((await waitForLine(bare, /ready (\S+)/))[1] ?? '');
 
-const gatewayPort = await freePort();
-// Several workers get every CPU (the load shares them); one worker shares CPU 1 with the upstream.
-const [gatewayCommand, gatewayArgs] =
-  workers > 1 ? [process.execPath, ['dist/main.js']] : pin(1, process.execPath, ['dist/main.js']);
-const gateway = spawn(gatewayCommand, gatewayArgs, {
-  // The access log is on by default (info) and part of the cost measured; lines go to /dev/null.
-  stdio: ['ignore', 'ignore', 'inherit'],
-  env: {
-    ...process.env,
-    HOST: '127.0.0.1',
-    PORT: String(gatewayPort),
-    ALLOWED_API_KEYS: KEY,
-    OLLAMA_HOST: upstreamUrl,
-    CEREBRAS_BASE_URL: `${upstreamUrl}/v1`,
-    CEREBRAS_API_KEY: 'bench-provider-key',
-    LOG_LEVEL: values['log-level'],
-    WORKERS: String(workers),
-  },
-});
-children.push(gateway);
-const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-await waitForHealth(`${gatewayUrl}/healthz`);
+/** Starts a gateway build (its main.js) in front of the upstream; resolves once healthy. */
+async function startGateway(mainPath: string): Promise<{ url: string; pid: number }> {
+  const port = await freePort();
+  // Several workers get every CPU (the load shares them); one worker shares CPU 1 with the upstream.
+  const [command, args] =
+    workers > 1 ? [process.execPath, [mainPath]] : pin(1, process.execPath, [mainPath]);
+  const child = spawn(command, args, {
+    // The access log is on by default (info) and part of the cost measured; lines go to /dev/null.
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ALLOWED_API_KEYS: KEY,
+      OLLAMA_HOST: upstreamUrl,
+      CEREBRAS_BASE_URL: `${upstreamUrl}/v1`,
+      CEREBRAS_API_KEY: 'bench-provider-key',
+      LOG_LEVEL: values['log-level'],
+      WORKERS: String(workers),
+    },
+  });
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(`${url}/healthz`);
+  return { url, pid: child.pid ?? 0 };
+}
+
+const gateway = await startGateway('dist/main.js');
+const baseline = baselinePath === undefined ? undefined : await startGateway(baselinePath);
 const pids: Record<string, number> = {
   direct: upstream.pid ?? 0,
   bare: bare?.pid ?? 0,
-  cerebras: gateway.pid ?? 0,
-  ollama: gateway.pid ?? 0,
+  cerebras: gateway.pid,
+  ollama: gateway.pid,
+  'base:cerebras': baseline?.pid ?? 0,
+  'base:ollama': baseline?.pid ?? 0,
 };
 
 const urls: Record<string, string> = {
   direct: `${upstreamUrl}/v1/chat/completions`,
   bare: `${bareUrl}/v1/chat/completions`,
-  cerebras: `${gatewayUrl}/cerebras/v1/chat/completions`,
-  ollama: `${gatewayUrl}/ollama/v1/chat/completions`,
+  cerebras: `${gateway.url}/cerebras/v1/chat/completions`,
+  ollama: `${gateway.url}/ollama/v1/chat/completions`,
+  'base:cerebras': `${baseline?.url ?? ''}/cerebras/v1/chat/completions`,
+  'base:ollama': `${baseline?.url ?? ''}/ollama/v1/chat/completions`,
 };
 const bodyFor = (mode: string) =>
   JSON.stringify({
@@ -161,6 +186,7 @@ interface Point {
   target: string;
   mode: string;
   connections: number;
+  round: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -180,7 +206,12 @@ async function load(url: string, mode: string, connections: number, seconds: num
   });
 }
 
-async function measure(target: string, mode: string, connections: number): Promise<Point> {
+async function measure(
+  target: string,
+  mode: string,
+  connections: number,
+  round: number,
+): Promise<Point> {
   const pid = pids[target] ?? 0;
   if (warmup > 0) await load(urls[target] ?? '', mode, connections, warmup);
   const before = processStats(pid);
@@ -196,6 +227,7 @@ async function measure(target: string, mode: string, connections: number): Promi
     target,
     mode,
     connections,
+    round,
     requestsPerSecond: Math.round(completed / duration),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -225,13 +257,15 @@ async function sequentialP50(url: string, mode: string): Promise<number> {
 const points: Point[] = [];
 for (const mode of modes) {
   for (const connections of connectionLevels) {
-    for (const target of targets) points.push(await measure(target, mode, connections));
+    for (let round = 0; round < rounds; round++) {
+      for (const target of targets) points.push(await measure(target, mode, connections, round));
+    }
   }
 }
 
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 const lines = [
-  `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s))`,
+  `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s), ${rounds} round(s)${baselinePath === undefined ? '' : `, baseline ${baselinePath}`})`,
   '',
   '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | RSS max MB |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -242,7 +276,8 @@ for (const point of points) {
       (other) =>
         other.target === target &&
         other.mode === point.mode &&
-        other.connections === point.connections,
+        other.connections === point.connections &&
+        other.round === point.round,
     );
   const direct = same('direct');
   const bareCost = same('bare');
