@@ -17,11 +17,18 @@
  * --smoke (1 s points, 16 connections). RSS and CPU of several workers are summed.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
-import { freePort, waitForHealth, waitForLine } from './child-processes.js';
+import {
+  freePort,
+  hasTaskset,
+  pin,
+  processStats,
+  waitForHealth,
+  waitForLine,
+} from './child-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,40 +62,6 @@ const targets = ownTargets.flatMap((target) =>
 const sequential = smoke ? 50 : Number(values.sequential);
 const KEY = 'bench-key-0123456789';
 const workers = Number(values.workers);
-
-const pin = (cpu: number, command: string, args: string[]): [string, string[]] =>
-  hasTaskset() ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
-
-function hasTaskset(): boolean {
-  try {
-    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
-    return (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length >= 2;
-  } catch {
-    return false;
-  }
-}
-
-/** user+system CPU seconds and resident memory (MB) of a process and its children (workers). */
-function processStats(pid: number): { cpuSeconds: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  const own = { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-  return children === ''
-    ? own
-    : children
-        .split(' ')
-        .map((child) => processStats(Number(child)))
-        .reduce(
-          (sum, stats) => ({
-            cpuSeconds: sum.cpuSeconds + stats.cpuSeconds,
-            rssMb: sum.rssMb + stats.rssMb,
-          }),
-          own,
-        );
-}
 
 if (!existsSync('dist/main.js')) throw new Error('run `npm run build` first (npm run bench does)');
 if (!existsSync('/proc/self/stat')) throw new Error('the benchmark reads /proc (Linux only)');

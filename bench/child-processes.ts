@@ -1,5 +1,6 @@
-/** Starting the benchmark's and the soak's child processes: ports, readiness. */
-import type { ChildProcess } from 'node:child_process';
+/** The benchmark's and the soak's child processes: ports, readiness, CPU pinning, /proc stats. */
+import { type ChildProcess, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** A loopback port that was free a moment ago. */
@@ -41,4 +42,40 @@ export async function waitForHealth(url: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the gateway did not answer ${url}`);
+}
+
+/** `command args` pinned to one CPU with taskset when the machine has two or more. */
+export const pin = (cpu: number, command: string, args: string[]): [string, string[]] =>
+  hasTaskset() ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
+
+/** Whether taskset works here and there are at least two CPUs to pin to. */
+export function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return (readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm) ?? []).length >= 2;
+  } catch {
+    return false;
+  }
+}
+
+/** user+system CPU seconds and resident memory (MB) of a process and its children (workers). */
+export function processStats(pid: number): { cpuSeconds: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const own = { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+  return children === ''
+    ? own
+    : children
+        .split(' ')
+        .map((child) => processStats(Number(child)))
+        .reduce(
+          (sum, stats) => ({
+            cpuSeconds: sum.cpuSeconds + stats.cpuSeconds,
+            rssMb: sum.rssMb + stats.rssMb,
+          }),
+          own,
+        );
 }
