@@ -21,14 +21,8 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
-import {
-  freePort,
-  hasTaskset,
-  pin,
-  processStats,
-  waitForHealth,
-  waitForLine,
-} from './child-processes.js';
+import { unusedPort } from '../test/helpers/unused-port.js';
+import { hasTaskset, pin, processStats, waitForHealth, waitForLine } from './child-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +92,7 @@ const bareUrl = bare === undefined ? '' : ((await waitForLine(bare, /ready (\S+)
 
 /** Starts a gateway build (its main.js) in front of the upstream; resolves once healthy. */
 async function startGateway(mainPath: string): Promise<{ url: string; pid: number }> {
-  const port = await freePort();
+  const port = await unusedPort();
   // Several workers get every CPU (the load shares them); one worker shares CPU 1 with the upstream.
   const [command, args] =
     workers > 1 ? [process.execPath, [mainPath]] : pin(1, process.execPath, [mainPath]);

@@ -1,17 +1,6 @@
-/** The benchmark's and the soak's child processes: ports, readiness, CPU pinning, /proc stats. */
+/** The benchmark's and the soak's child processes: readiness, CPU pinning, /proc stats. */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** Resolves with the first match of `pattern` in the child's stdout (15 s at most). */
 export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpExecArray> {

@@ -5,7 +5,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { freePort, waitForHealth, waitForLine } from './child-processes.js';
+import { unusedPort } from '../test/helpers/unused-port.js';
+import { waitForHealth, waitForLine } from './child-processes.js';
 import { isUpstreamStats, type UpstreamStats } from './soak-protocol.js';
 
 /** The two children and where they listen. */
@@ -58,8 +59,8 @@ export async function startProcesses(): Promise<SoakProcesses> {
   const upstreamUrl = (await waitForLine(upstream, /ready (\S+)/))[1] ?? '';
   const upstreamPort = Number(new URL(upstreamUrl).port);
 
-  const gatewayPort = await freePort();
-  const metricsPort = await freePort();
+  const gatewayPort = await unusedPort();
+  const metricsPort = await unusedPort();
   const gateway = spawn(process.execPath, ['dist/main.js'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
 import { DEFAULT_REPLY, openAiSseEvents, sseResponse } from '../helpers/fake-upstream-wire.js';
 import { chatBody, postChat, readSseEvents } from '../helpers/sse-client.js';
+import { unusedPort } from '../helpers/unused-port.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -90,16 +91,6 @@ async function listening(gateway: GatewayProcess): Promise<void> {
   await within(ready, START_TIMEOUT_MS, 'gateway start');
 }
 
-/** A port that was free a moment ago (bound to 0, then released): PORT=0 is not reported back. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 /** The error code of a fresh TCP connection attempt, or 'connected'. */
 function tryConnect(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -153,14 +144,14 @@ describe('main process', () => {
   const baseEnv = () => ({ OLLAMA_HOST: fixture.upstream.url, LOG_LEVEL: 'info' });
 
   it('refuses to start without ALLOWED_API_KEYS (exit 1, stderr names the variable)', async () => {
-    const gateway = spawnGateway({ ...baseEnv(), PORT: String(await freePort()) }, fixture.cwd);
+    const gateway = spawnGateway({ ...baseEnv(), PORT: String(await unusedPort()) }, fixture.cwd);
     expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
     expect(gateway.stderr()).toContain('ALLOWED_API_KEYS');
   });
 
   it('refuses DEVELOPMENT_MODE=true on a non-loopback HOST (exit 1)', async () => {
     const gateway = spawnGateway(
-      { ...baseEnv(), DEVELOPMENT_MODE: 'true', HOST: '0.0.0.0', PORT: String(await freePort()) },
+      { ...baseEnv(), DEVELOPMENT_MODE: 'true', HOST: '0.0.0.0', PORT: String(await unusedPort()) },
       fixture.cwd,
     );
     expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);
@@ -168,7 +159,7 @@ describe('main process', () => {
   });
 
   it('serves /healthz with keys, logs JSON lines on stdout and never a key', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const gateway = spawnGateway(
       {
         ...baseEnv(),
@@ -228,7 +219,7 @@ describe('main process', () => {
   });
 
   it('on SIGTERM lets an in-flight stream finish, refuses new connections, then exits 0', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const gateway = spawnGateway(
       {
         ...baseEnv(),
@@ -293,8 +284,8 @@ describe('main process with WORKERS=2', () => {
   const fixture = useProcessFixture('ai-gateway-workers-');
 
   it('serves from two worker processes, sums their metrics, and drains them all on SIGTERM', async () => {
-    const port = await freePort();
-    const metricsPort = await freePort();
+    const port = await unusedPort();
+    const metricsPort = await unusedPort();
     const gateway = spawnGateway(
       {
         OLLAMA_HOST: fixture.upstream.url,
@@ -351,8 +342,8 @@ describe('main process with METRICS_PORT', () => {
   const fixture = useProcessFixture('ai-gateway-metrics-');
 
   it('serves /metrics on its own listener only, without keys in it', async () => {
-    const port = await freePort();
-    const metricsPort = await freePort();
+    const port = await unusedPort();
+    const metricsPort = await unusedPort();
     const gateway = spawnGateway(
       {
         OLLAMA_HOST: fixture.upstream.url,
@@ -405,7 +396,7 @@ describe('main process with GATEWAY_CONFIG', () => {
         '      - { provider: vendor, model: fixture.upstream-model }',
       ].join('\n'),
     );
-    const port = await freePort();
+    const port = await unusedPort();
     const gateway = spawnGateway(
       {
         PORT: String(port),
@@ -439,7 +430,7 @@ describe('main process with GATEWAY_CONFIG', () => {
       ),
     );
     const gateway = spawnGateway(
-      { PORT: String(await freePort()), ALLOWED_API_KEYS: CLIENT_CANARY, GATEWAY_CONFIG: file },
+      { PORT: String(await unusedPort()), ALLOWED_API_KEYS: CLIENT_CANARY, GATEWAY_CONFIG: file },
       fixture.cwd,
     );
     expect(await within(gateway.exited, START_TIMEOUT_MS, 'exit')).toBe(1);

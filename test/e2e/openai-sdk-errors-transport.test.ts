@@ -13,7 +13,6 @@ import {
 } from '../helpers/fake-upstream-wire.js';
 import { type GatewayHarness, startGateway, useGateway } from '../helpers/gateway-harness.js';
 import {
-  closedPort,
   expectSdkError,
   MESSAGES,
   nextRequestId,
@@ -21,13 +20,14 @@ import {
   postRaw,
   rejectionOf,
 } from '../helpers/openai-sdk-helpers.js';
+import { unusedPort } from '../helpers/unused-port.js';
 
 const gateway = useGateway();
 
 describe('unreachable upstreams', () => {
   let unreachable: GatewayHarness;
   beforeAll(async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     unreachable = await startGateway({
       OLLAMA_HOST: `http://127.0.0.1:${port}`,
       CEREBRAS_BASE_URL: `http://127.0.0.1:${port}/v1`,

@@ -13,7 +13,8 @@ import {
   startGateway,
   useGateway,
 } from '../helpers/gateway-harness.js';
-import { closedPort, collect, MESSAGES, onlyRequest, UUID } from '../helpers/openai-sdk-helpers.js';
+import { collect, MESSAGES, onlyRequest, UUID } from '../helpers/openai-sdk-helpers.js';
+import { unusedPort } from '../helpers/unused-port.js';
 
 type Chunk = OpenAI.Chat.ChatCompletionChunk;
 
@@ -167,7 +168,7 @@ describe('models', () => {
 describe('health and readiness', () => {
   let down: GatewayHarness;
   beforeAll(async () => {
-    down = await startGateway({ OLLAMA_HOST: `http://127.0.0.1:${await closedPort()}` });
+    down = await startGateway({ OLLAMA_HOST: `http://127.0.0.1:${await unusedPort()}` });
   });
   afterAll(async () => {
     await down.close();

@@ -24,8 +24,9 @@ import {
   sseResponse,
 } from '../helpers/fake-upstream-wire.js';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.js';
-import { closedPort, rejectionOf } from '../helpers/openai-sdk-helpers.js';
+import { rejectionOf } from '../helpers/openai-sdk-helpers.js';
 import { chatBody, postChat, readSseEvents } from '../helpers/sse-client.js';
+import { unusedPort } from '../helpers/unused-port.js';
 
 const KEY = 'routing-key-0123456789';
 const timeouts = { connectTimeoutMs: 1_000, firstByteTimeoutMs: 3_000, idleTimeoutMs: 3_000 };
@@ -65,7 +66,7 @@ async function start(
 ): Promise<Setup> {
   const a = await startFakeUpstream();
   const b = await startFakeUpstream();
-  const aUrl = deadA ? `http://127.0.0.1:${await closedPort()}/v1` : `${a.url}/v1`;
+  const aUrl = deadA ? `http://127.0.0.1:${await unusedPort()}/v1` : `${a.url}/v1`;
   const config: GatewayConfig = {
     providers: [provider('a', aUrl), provider('b', b)],
     models: models('a', 'b'),

@@ -4,7 +4,6 @@
  * status. Before the stream began a fault is a status and the OpenAI envelope; after it, a final
  * `data: {"error":…}` event and no `[DONE]`. Timeouts are shortened to keep this file fast.
  */
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeChunk, FakeResponse, RecordedRequest } from '../helpers/fake-upstream.js';
@@ -25,6 +24,7 @@ import {
   readSseEvents,
   waitUntil,
 } from '../helpers/sse-client.js';
+import { unusedPort } from '../helpers/unused-port.js';
 
 const IDLE_MS = 300;
 const FIRST_BYTE_MS = 300;
@@ -213,16 +213,6 @@ const FAULTS: readonly FaultCase[] = [
 ];
 
 const TABLE = PROVIDERS.flatMap((provider) => FAULTS.map((fault) => ({ ...fault, provider })));
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function expectEnvelope(response: Response, status: number, code: string): Promise<void> {
   const text = await response.text();
@@ -424,7 +414,7 @@ function splitAt(bytes: Buffer, cuts: readonly number[]): FakeChunk[] {
 describe('upstream unreachable (connection refused)', () => {
   let gateway: GatewayHarness;
   beforeAll(async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     gateway = await startGateway({
       ...FAST_TIMEOUTS,
       OLLAMA_HOST: `http://127.0.0.1:${port}`,

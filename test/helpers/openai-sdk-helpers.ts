@@ -2,7 +2,6 @@
  * Small assertions and utilities shared by the `openai-sdk*.test.ts` suites (the client contract
  * over loopback). Not a test file itself.
  */
-import { createServer } from 'node:net';
 import type OpenAI from 'openai';
 import { APIError } from 'openai';
 import { expect } from 'vitest';
@@ -34,16 +33,6 @@ export function onlyRequest(upstream: FakeUpstream): RecordedRequest {
 /** A field the SDK's types do not declare (`reasoning_content`, Cerebras' `time_info`). */
 export function extra(value: object | null | undefined, key: string): unknown {
   return value == null ? undefined : (value as Record<string, unknown>)[key];
-}
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Headers of an authorized JSON request, for the raw `fetch` cases. */
