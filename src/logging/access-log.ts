@@ -19,7 +19,7 @@ export interface AccessLine {
 
 export type AccessLog = (line: AccessLine) => void;
 
-export const ACCESS_MESSAGE = 'request completed';
+const ACCESS_MESSAGE = 'request completed';
 
 const INFO = levels.values.info ?? 30;
 

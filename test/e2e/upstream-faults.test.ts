@@ -15,7 +15,7 @@ import {
   openAiSseEvents,
   sseResponse,
 } from '../helpers/fake-upstream-wire.js';
-import { type GatewayHarness, startGateway } from '../helpers/gateway-harness.js';
+import { type GatewayHarness, startGateway, useGateway } from '../helpers/gateway-harness.js';
 import {
   chatBody,
   eventPayloads,
@@ -484,16 +484,9 @@ describe('upstream connections after failures', () => {
 });
 
 describe('stale keep-alive connections', () => {
-  let gateway: GatewayHarness;
+  const gateway = useGateway(FAST_TIMEOUTS);
   /** Repeats so far per provider: the metric counts across this block's cases. */
   const staleRepeats: Record<Provider, number> = { ollama: 0, cerebras: 0 };
-
-  beforeAll(async () => {
-    gateway = await startGateway(FAST_TIMEOUTS);
-  });
-  afterAll(async () => {
-    await gateway?.close();
-  });
 
   it.each(PROVIDERS.flatMap((provider) => [false, true].map((stream) => ({ provider, stream }))))(
     '$provider: a request the upstream dropped with its idle connection is sent once more (stream: $stream)',
