@@ -1,6 +1,8 @@
+import { request as httpRequest } from 'node:http';
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { sseEvent } from '../helpers/fake-upstream-wire.js';
-import { useGateway } from '../helpers/gateway-harness.js';
+import { ollamaNdjsonLines, openAiSseEvents, sseEvent } from '../helpers/fake-upstream-wire.js';
+import { CLIENT_KEY, useGateway } from '../helpers/gateway-harness.js';
 import { chatBody, postChat, readSseEvents } from '../helpers/sse-client.js';
 
 const gateway = useGateway();
@@ -17,8 +19,62 @@ function chunk(content: string) {
   });
 }
 
+/**
+ * Posts a streamed chat request on a fresh connection and counts the writes (syscalls) the
+ * gateway's socket makes for the response, headers included. Resolves with that count and the body.
+ */
+async function countResponseWrites(path: string): Promise<{ writes: number; body: string }> {
+  let writes = 0;
+  gateway.app.server.once('connection', (socket: Socket) => {
+    // Every write that reaches the kernel passes through one of these (corked writes: _writev).
+    const internals = socket as unknown as Record<'_write' | '_writev', (...args: never[]) => void>;
+    for (const name of ['_write', '_writev'] as const) {
+      const original = internals[name].bind(socket);
+      internals[name] = (...args) => {
+        writes += 1;
+        original(...args);
+      };
+    }
+  });
+  const body = await new Promise<string>((resolve, reject) => {
+    const outgoing = httpRequest(`${gateway.url}${path}`, {
+      method: 'POST',
+      agent: false,
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+    });
+    outgoing.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (part: string) => {
+        text += part;
+      });
+      response.on('end', () => resolve(text));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(JSON.stringify(chatBody(true)));
+  });
+  return { writes, body };
+}
+
 describe('stream pacing', () => {
-  // Writes are coalesced per tick: this proves they are never held back across upstream reads.
+  // A whole stream arriving in one upstream read (a fast model, a cache) costs one syscall, not
+  // one for the events and another for [DONE] and the end.
+  it.each([
+    ['cerebras', '/cerebras/v1/chat/completions'],
+    ['ollama', '/ollama/v1/chat/completions'],
+  ])('sends a stream that arrives at once in one write (%s)', async (provider, path) => {
+    const cerebras = provider === 'cerebras';
+    gateway.upstream.enqueue({
+      headers: { 'content-type': cerebras ? 'text/event-stream' : 'application/x-ndjson' },
+      body: (cerebras ? openAiSseEvents() : ollamaNdjsonLines()).join(''),
+    });
+    const { writes, body } = await countResponseWrites(path);
+    expect(body).toContain('"content":"Hello');
+    expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(writes).toBe(1);
+  });
+
+  // Writes are coalesced per loop turn: this proves they are never held back across upstream reads.
   it.each([
     ['cerebras', '/cerebras/v1/chat/completions'],
     ['ollama', '/ollama/v1/chat/completions'],
