@@ -22,7 +22,14 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
 import { unusedPort } from '../test/helpers/unused-port.js';
-import { hasTaskset, pin, processStats, waitForHealth, waitForLine } from './child-processes.js';
+import {
+  hasTaskset,
+  type ProcessStats,
+  pin,
+  processStats,
+  waitForHealth,
+  waitForLine,
+} from './child-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -160,6 +167,7 @@ interface Point {
   errors: number;
   cpuMsPerRequest: number;
   rssMaxMb: number;
+  privateMaxMb: number;
 }
 
 async function load(url: string, mode: string, connections: number, seconds: number) {
@@ -183,12 +191,16 @@ async function measure(
   if (warmup > 0) await load(urls[target] ?? '', mode, connections, warmup);
   const before = processStats(pid);
   let rssMaxMb = before.rssMb;
-  const sampler = setInterval(() => {
-    rssMaxMb = Math.max(rssMaxMb, processStats(pid).rssMb);
-  }, 200);
+  let privateMaxMb = before.privateMb;
+  const sample = (stats: ProcessStats) => {
+    rssMaxMb = Math.max(rssMaxMb, stats.rssMb);
+    privateMaxMb = Math.max(privateMaxMb, stats.privateMb);
+  };
+  const sampler = setInterval(() => sample(processStats(pid)), 200);
   const result = await load(urls[target] ?? '', mode, connections, duration);
   clearInterval(sampler);
   const after = processStats(pid);
+  sample(after);
   const completed = result.requests.total;
   return {
     target,
@@ -200,7 +212,8 @@ async function measure(
     p99: result.latency.p99,
     errors: result.errors + result.non2xx + result.timeouts,
     cpuMsPerRequest: ((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(completed, 1),
-    rssMaxMb: Math.max(rssMaxMb, after.rssMb),
+    rssMaxMb,
+    privateMaxMb,
   };
 }
 
@@ -234,8 +247,8 @@ const fixed = (value: number, digits: number) => value.toFixed(digits);
 const lines = [
   `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s), ${rounds} round(s)${baselinePath === undefined ? '' : `, baseline ${baselinePath}`})`,
   '',
-  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | RSS max MB |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | RSS max MB | private max MB |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const point of points) {
   const same = (target: string) =>
@@ -255,7 +268,7 @@ for (const point of points) {
       ? '—'
       : fixed(point.cpuMsPerRequest / bareCost.cpuMsPerRequest, 2);
   lines.push(
-    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${overBare} | ${fixed(point.rssMaxMb, 1)} |`,
+    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${overBare} | ${fixed(point.rssMaxMb, 1)} | ${fixed(point.privateMaxMb, 1)} |`,
   );
 }
 lines.push('', '| target | mode | sequential p50 ms | added vs direct ms |', '|---|---|---:|---:|');

@@ -47,13 +47,28 @@ export function hasTaskset(): boolean {
   }
 }
 
-/** user+system CPU seconds and resident memory (MB) of a process and its children (workers). */
-export function processStats(pid: number): { cpuSeconds: number; rssMb: number } {
+/** CPU time and memory of a process (with its workers). */
+export interface ProcessStats {
+  /** user+system CPU seconds. */
+  readonly cpuSeconds: number;
+  /** Resident memory (MB), including the pages of the node binary that every process shares. */
+  readonly rssMb: number;
+  /** Resident anonymous memory (MB): what this process alone holds (heap, buffers, stacks). */
+  readonly privateMb: number;
+}
+
+/** {@link ProcessStats} of a process and its children (cluster workers), summed. */
+export function processStats(pid: number): ProcessStats {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  const own = { cpuSeconds: ticks / 100, rssMb: Number(rss?.[1] ?? 0) / 1024 };
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  const own = {
+    cpuSeconds: ticks / 100,
+    rssMb: kib('VmRSS') / 1024,
+    privateMb: kib('RssAnon') / 1024,
+  };
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
   return children === ''
     ? own
@@ -64,6 +79,7 @@ export function processStats(pid: number): { cpuSeconds: number; rssMb: number }
           (sum, stats) => ({
             cpuSeconds: sum.cpuSeconds + stats.cpuSeconds,
             rssMb: sum.rssMb + stats.rssMb,
+            privateMb: sum.privateMb + stats.privateMb,
           }),
           own,
         );
