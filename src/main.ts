@@ -90,6 +90,8 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     await metricsServer?.close();
     await registry.close();
     logger.info('stopped');
+    // Until a slow stdout reader has every line (bounded by the drain timer above).
+    await flushLogs(logger);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -129,8 +131,11 @@ async function supervise(settings: Settings, logger: Logger): Promise<void> {
   cluster.on('exit', (worker, code, signal) => {
     alive.delete(worker.id);
     if (shuttingDown) {
-      if (alive.size === 0)
-        void (metricsServer?.close() ?? Promise.resolve()).then(() => process.exit(0));
+      if (alive.size === 0) {
+        void (metricsServer?.close() ?? Promise.resolve())
+          .then(() => flushLogs(logger))
+          .then(() => process.exit(0));
+      }
       return;
     }
     logger.error({ pid: worker.process.pid, code, signal }, 'worker died; replacing it');
@@ -148,6 +153,11 @@ async function supervise(settings: Settings, logger: Logger): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Resolves once the log destination handed every line to stdout's reader. */
+function flushLogs(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 main().catch((error: unknown) => {

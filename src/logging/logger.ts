@@ -1,11 +1,12 @@
 import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
 import { scrubSecrets } from '../errors/scrub-secrets.js';
+import { createStdoutDestination } from './stdout-destination.js';
 
 export interface LoggerOptions {
   readonly level: string;
   /** Every key the process holds (client and provider keys): never written, even inside errors. */
   readonly secrets: readonly string[];
-  /** Defaults to stdout; tests pass a stream to capture lines. */
+  /** Defaults to stdout, batched per event-loop turn; tests pass a stream to capture lines. */
   readonly destination?: DestinationStream;
 }
 
@@ -23,22 +24,6 @@ export const REDACT_PATHS: readonly string[] = [
   'req.headers["x-api-key"]',
   'req.headers["proxy-authorization"]',
 ];
-
-/**
- * Stdout, written asynchronously in ~4 KiB batches (flushed at least every second and at exit).
- * A synchronous destination blocks the event loop whenever the reader of a pipe (a container
- * runtime, journald) falls behind: measured here as 0.7 → 4 ms per request after 5 s of load.
- * If the reader stalls for good, lines past 16 MiB are dropped rather than held in memory.
- */
-export function createStdoutDestination(): DestinationStream {
-  return pino.destination({
-    dest: 1,
-    sync: false,
-    minLength: 4096,
-    maxLength: 16 * 1024 * 1024,
-    periodicFlush: 1000,
-  });
-}
 
 /**
  * JSON lines (pino escapes CR/LF, so a client value cannot forge a line), the level as a label,

@@ -158,6 +158,38 @@ describe('main process', () => {
     expect(gateway.stderr()).toMatch(/DEVELOPMENT_MODE/);
   });
 
+  // Log lines must never make requests wait: a container runtime or journald that stops reading
+  // fills the pipe (64 KiB) within a few hundred requests.
+  it('keeps serving while nobody reads its stdout, and loses no line once the reader is back', async () => {
+    const port = await unusedPort();
+    const gateway = spawnGateway(
+      { ...baseEnv(), PORT: String(port), ALLOWED_API_KEYS: CLIENT_CANARY },
+      fixture.cwd,
+    );
+    await listening(gateway);
+    gateway.child.stdout?.pause();
+    const total = 2_000;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        next += 1;
+        const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+        expect(response.status).toBe(200);
+        await response.text();
+      }
+    };
+    // ~700 KB of access lines against a stalled 64 KiB pipe.
+    await within(Promise.all(Array.from({ length: 16 }, worker)), 20_000, 'requests');
+    gateway.child.stdout?.resume();
+    gateway.child.kill('SIGTERM');
+    expect(await within(gateway.exited, 10_000, 'exit after SIGTERM')).toBe(0);
+    const served = gateway
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"request completed"') && line.includes('/healthz'));
+    expect(served).toHaveLength(total);
+  });
+
   it('serves /healthz with keys, logs JSON lines on stdout and never a key', async () => {
     const port = await unusedPort();
     const gateway = spawnGateway(
