@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../../test/helpers/fake-upstream.js';
 import {
@@ -5,7 +6,7 @@ import {
   DEFAULT_RETRY_POLICY,
   type GatewayConfig,
 } from '../config/gateway-config.js';
-import { createProviders, providerSecrets } from './registry.js';
+import { createIdGenerator, createProviders, providerSecrets } from './registry.js';
 
 let upstream: FakeUpstream;
 beforeAll(async () => {
@@ -82,5 +83,26 @@ describe('createProviders', () => {
       'sk-vendor-test',
       'team-secret',
     ]);
+  });
+});
+
+describe('createIdGenerator', () => {
+  it('makes 24-character URL-safe ids, all different, from one draw per 256 ids', () => {
+    const sizes: number[] = [];
+    const generateId = createIdGenerator((size) => {
+      sizes.push(size);
+      return randomBytes(size);
+    });
+    const ids = Array.from({ length: 600 }, generateId);
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(new Set(ids).size).toBe(600);
+    expect(sizes).toEqual([18 * 256, 18 * 256, 18 * 256]);
+  });
+
+  it('cuts each id from its own bytes of the pool, in order', () => {
+    const pool = Buffer.from(Array.from({ length: 18 * 256 }, (_, index) => index % 251));
+    const generateId = createIdGenerator(() => pool);
+    expect(generateId()).toBe(pool.subarray(0, 18).toString('base64url'));
+    expect(generateId()).toBe(pool.subarray(18, 36).toString('base64url'));
   });
 });

@@ -17,9 +17,27 @@ export interface ProviderRegistry {
   close(): Promise<void>;
 }
 
-/** A 24-character, URL-safe id suffix: unique without a counter shared across processes. */
-export function generateId(): string {
-  return randomBytes(18).toString('base64url');
+/** Random bytes per id: 24 URL-safe characters. */
+const ID_BYTES = 18;
+/** Ids drawn per `randomBytes` call: one call costs ~2 µs, slicing an id from the pool ~0.1 µs. */
+const IDS_PER_DRAW = 256;
+
+/**
+ * Makes 24-character, URL-safe id suffixes (144 random bits each: unique without a counter shared
+ * across processes), cut from a pool of random bytes refilled `IDS_PER_DRAW` ids at a time.
+ */
+export function createIdGenerator(draw: (size: number) => Buffer = randomBytes): () => string {
+  let pool: Buffer = Buffer.alloc(0);
+  let offset = 0;
+  return () => {
+    if (offset + ID_BYTES > pool.length) {
+      pool = draw(ID_BYTES * IDS_PER_DRAW);
+      offset = 0;
+    }
+    const id = pool.toString('base64url', offset, offset + ID_BYTES);
+    offset += ID_BYTES;
+    return id;
+  };
 }
 
 /** Every credential the providers hold: scrubbed from logs and relayed upstream text. */
@@ -45,6 +63,7 @@ export function createProviders(
   const clients: UpstreamClient[] = [];
   const staleConnections = watchStaleConnections();
   const providers = new Map<string, ChatProvider>();
+  const generateId = createIdGenerator();
   for (const settings of config.providers) {
     const upstream = createUpstreamClient(
       {
