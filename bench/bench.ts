@@ -30,6 +30,7 @@ import {
   waitForHealth,
   waitForLine,
 } from './child-processes.js';
+import { type Point, roundsSummary } from './rounds-summary.js';
 
 const { values } = parseArgs({
   options: {
@@ -156,20 +157,6 @@ const bodyFor = (mode: string) =>
   });
 const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
-interface Point {
-  target: string;
-  mode: string;
-  connections: number;
-  round: number;
-  requestsPerSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  cpuMsPerRequest: number;
-  rssMaxMb: number;
-  privateMaxMb: number;
-}
-
 async function load(url: string, mode: string, connections: number, seconds: number) {
   return autocannon({
     url,
@@ -271,6 +258,7 @@ for (const point of points) {
     `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${overBare} | ${fixed(point.rssMaxMb, 1)} | ${fixed(point.privateMaxMb, 1)} |`,
   );
 }
+lines.push(...roundsSummary(points));
 lines.push('', '| target | mode | sequential p50 ms | added vs direct ms |', '|---|---|---:|---:|');
 for (const mode of modes) {
   const direct = await sequentialP50(urls.direct ?? '', mode);
