@@ -52,12 +52,17 @@ export async function sendSse(
   let pending = '';
   let flushScheduled = false;
   let blocked: Promise<void> | undefined;
+  // Whoever sends the pending text takes it: the end can overtake a scheduled flush, which must
+  // then find nothing left to write.
+  const takePending = () => {
+    const text = pending;
+    pending = '';
+    return text;
+  };
   const flush = () => {
     flushScheduled = false;
     if (pending === '' || response.destroyed) return;
-    const text = pending;
-    pending = '';
-    if (!response.write(text)) {
+    if (!response.write(takePending())) {
       blocked = drained(response, options.writeTimeoutMs).then(() => {
         blocked = undefined;
       });
@@ -78,7 +83,7 @@ export async function sendSse(
       }
       if (blocked !== undefined) await blocked;
     }
-    if (!response.destroyed) response.end(pending + DONE);
+    if (!response.destroyed) response.end(takePending() + DONE);
   } catch (thrown) {
     const error = asGatewayError(thrown);
     context.errorCode = error.code;
@@ -88,7 +93,7 @@ export async function sendSse(
     } else {
       request.log.warn({ code: error.code }, error.message);
     }
-    response.end(`${pending}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+    response.end(`${takePending()}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
   } finally {
     // A no-op after a normal end or a failure; when the client left, it releases the upstream.
     await stream.rest.return?.();

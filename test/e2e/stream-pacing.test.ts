@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ollamaNdjsonLines, openAiSseEvents, sseEvent } from '../helpers/fake-upstream-wire.js';
@@ -20,8 +20,9 @@ function chunk(content: string) {
 }
 
 /**
- * Posts a streamed chat request on a fresh connection and counts the writes (syscalls) the
- * gateway's socket makes for the response, headers included. Resolves with that count and the body.
+ * Posts a streamed chat request on a fresh keep-alive connection (the response ends, the socket
+ * stays, as with every SDK client) and counts the writes (syscalls) the gateway's socket makes for
+ * the response, headers included. Resolves with that count and the body.
  */
 async function countResponseWrites(path: string): Promise<{ writes: number; body: string }> {
   let writes = 0;
@@ -36,10 +37,11 @@ async function countResponseWrites(path: string): Promise<{ writes: number; body
       };
     }
   });
+  const agent = new Agent({ keepAlive: true });
   const body = await new Promise<string>((resolve, reject) => {
     const outgoing = httpRequest(`${gateway.url}${path}`, {
       method: 'POST',
-      agent: false,
+      agent,
       headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
     });
     outgoing.on('response', (response) => {
@@ -53,6 +55,9 @@ async function countResponseWrites(path: string): Promise<{ writes: number; body
     outgoing.on('error', reject);
     outgoing.end(JSON.stringify(chatBody(true)));
   });
+  // Long enough for anything the gateway still had scheduled for this response.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  agent.destroy();
   return { writes, body };
 }
 
@@ -68,10 +73,58 @@ describe('stream pacing', () => {
       headers: { 'content-type': cerebras ? 'text/event-stream' : 'application/x-ndjson' },
       body: (cerebras ? openAiSseEvents() : ollamaNdjsonLines()).join(''),
     });
+    const responseErrors: Error[] = [];
+    gateway.app.server.once('request', (_request, response: ServerResponse) => {
+      response.on('error', (error) => responseErrors.push(error));
+    });
     const { writes, body } = await countResponseWrites(path);
+    expect(responseErrors).toEqual([]);
     expect(body).toContain('"content":"Hello');
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(writes).toBe(1);
+  });
+
+  // A burst far larger than the socket buffers to a client that does not read at first: the
+  // writes wait for the client (backpressure), the end can overtake a scheduled flush, and still
+  // every event arrives once, then [DONE], with no error on the response (sse.test.ts pins the
+  // ordering itself).
+  it('delivers a large burst to a slow reader whole, once, with no error', async () => {
+    const events = Array.from({ length: 1_500 }, (_, index) =>
+      chunk(`${index} ${'x'.repeat(2_000)}`),
+    );
+    gateway.upstream.enqueue({
+      headers: { 'content-type': 'text/event-stream' },
+      body: [...events, 'data: [DONE]\n\n'].join(''),
+    });
+    const responseErrors: Error[] = [];
+    gateway.app.server.once('request', (_request, response: ServerResponse) => {
+      response.on('error', (error) => responseErrors.push(error));
+    });
+    const agent = new Agent({ keepAlive: true });
+    const body = await new Promise<string>((resolve, reject) => {
+      const outgoing = httpRequest(`${gateway.url}/cerebras/v1/chat/completions`, {
+        method: 'POST',
+        agent,
+        headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+      });
+      outgoing.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.pause();
+        setTimeout(() => response.resume(), 200);
+        response.on('data', (part: string) => {
+          text += part;
+        });
+        response.on('end', () => resolve(text));
+      });
+      outgoing.on('error', reject);
+      outgoing.end(JSON.stringify(chatBody(true)));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    agent.destroy();
+    expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(body.split('data: ').length - 1).toBe(1_501);
+    expect(responseErrors).toEqual([]);
   });
 
   // Writes are coalesced per loop turn: this proves they are never held back across upstream reads.

@@ -1,0 +1,89 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import type { ChatCompletionChunk } from '../openai/chat-types.js';
+import { primeStream, sendSse } from './sse.js';
+
+function chunk(content: string): ChatCompletionChunk {
+  return {
+    id: 'c',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: { content }, finish_reason: null }],
+  };
+}
+
+/**
+ * A response as node:http keeps it on a keep-alive connection: once ended it is not destroyed
+ * until its last bytes are written (later still for a slow client), so anything written after
+ * `end` would be a write after end.
+ */
+function fakeResponse() {
+  const calls: Array<['write' | 'end', string]> = [];
+  const raw = {
+    destroyed: false,
+    writableEnded: false,
+    writeHead() {},
+    write(text: string) {
+      calls.push(['write', text]);
+      return true;
+    },
+    end(text: string) {
+      calls.push(['end', text]);
+      raw.writableEnded = true;
+    },
+    once() {},
+  };
+  const reply = {
+    raw,
+    getHeaders: () => ({}),
+    hijack() {},
+  } as unknown as FastifyReply;
+  const request = { gateway: {}, log: {} } as unknown as FastifyRequest;
+  return { calls, reply, request };
+}
+
+describe('sendSse', () => {
+  it('sends events that arrive together with [DONE] in the end call, and nothing after it', async () => {
+    async function* upstream() {
+      yield chunk('a');
+      yield chunk('b');
+    }
+    const { calls, reply, request } = fakeResponse();
+    const stream = await primeStream(upstream());
+    await sendSse(request, reply, stream, { includeUsage: false, writeTimeoutMs: 1_000 });
+    await nextTurn();
+    await nextTurn();
+    expect(calls).toEqual([
+      [
+        'end',
+        `data: ${JSON.stringify(chunk('a'))}\n\ndata: ${JSON.stringify(chunk('b'))}\n\ndata: [DONE]\n\n`,
+      ],
+    ]);
+  });
+
+  it('writes what arrived before a pause as soon as the turn ends, then the rest with the end', async () => {
+    let release: () => void = () => undefined;
+    const paused = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* upstream() {
+      yield chunk('a');
+      await paused;
+      yield chunk('b');
+    }
+    const { calls, reply, request } = fakeResponse();
+    const stream = await primeStream(upstream());
+    const sending = sendSse(request, reply, stream, { includeUsage: false, writeTimeoutMs: 1_000 });
+    await nextTurn();
+    expect(calls).toEqual([['write', `data: ${JSON.stringify(chunk('a'))}\n\n`]]);
+    release();
+    await sending;
+    await nextTurn();
+    expect(calls).toEqual([
+      ['write', `data: ${JSON.stringify(chunk('a'))}\n\n`],
+      ['end', `data: ${JSON.stringify(chunk('b'))}\n\ndata: [DONE]\n\n`],
+    ]);
+  });
+});
