@@ -25,8 +25,8 @@ export interface SseOptions {
  * the event loop's check phase (`setImmediate`), after the I/O callbacks of the same loop turn, so
  * an upstream read that also carries the end of the stream goes out with `[DONE]` and the
  * response's end in one write (a burst: two writes to the client became one, ~15% less CPU per
- * stream measured), and a chunk that arrives alone still leaves in the same turn. A write the socket cannot take pauses
- * reading the upstream until it drains.
+ * stream measured), and a chunk that arrives alone still leaves in the same turn. A write the
+ * socket cannot take pauses reading the upstream until it drains.
  */
 export async function sendSse(
   request: FastifyRequest,
