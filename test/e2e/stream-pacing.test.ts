@@ -19,11 +19,49 @@ function chunk(content: string) {
   });
 }
 
+/** What the next request's response emits as 'error' (a write after its end, for one). */
+function responseErrorsOfNextRequest(): Error[] {
+  const errors: Error[] = [];
+  gateway.app.server.once('request', (_request, response: ServerResponse) => {
+    response.on('error', (error) => errors.push(error));
+  });
+  return errors;
+}
+
 /**
  * Posts a streamed chat request on a fresh keep-alive connection (the response ends, the socket
- * stays, as with every SDK client) and counts the writes (syscalls) the gateway's socket makes for
- * the response, headers included. Resolves with that count and the body.
+ * stays, as with every SDK client), reading nothing for `pauseMs` first. Resolves with the body
+ * once anything the gateway still had scheduled for the response has run.
  */
+async function postStream(path: string, pauseMs = 0): Promise<string> {
+  const agent = new Agent({ keepAlive: true });
+  const body = await new Promise<string>((resolve, reject) => {
+    const outgoing = httpRequest(`${gateway.url}${path}`, {
+      method: 'POST',
+      agent,
+      headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
+    });
+    outgoing.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      if (pauseMs > 0) {
+        response.pause();
+        setTimeout(() => response.resume(), pauseMs);
+      }
+      response.on('data', (part: string) => {
+        text += part;
+      });
+      response.on('end', () => resolve(text));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(JSON.stringify(chatBody(true)));
+  });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  agent.destroy();
+  return body;
+}
+
+/** {@link postStream}, counting the writes (syscalls) the gateway's socket makes for the response. */
 async function countResponseWrites(path: string): Promise<{ writes: number; body: string }> {
   let writes = 0;
   gateway.app.server.once('connection', (socket: Socket) => {
@@ -37,27 +75,7 @@ async function countResponseWrites(path: string): Promise<{ writes: number; body
       };
     }
   });
-  const agent = new Agent({ keepAlive: true });
-  const body = await new Promise<string>((resolve, reject) => {
-    const outgoing = httpRequest(`${gateway.url}${path}`, {
-      method: 'POST',
-      agent,
-      headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
-    });
-    outgoing.on('response', (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (part: string) => {
-        text += part;
-      });
-      response.on('end', () => resolve(text));
-    });
-    outgoing.on('error', reject);
-    outgoing.end(JSON.stringify(chatBody(true)));
-  });
-  // Long enough for anything the gateway still had scheduled for this response.
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  agent.destroy();
+  const body = await postStream(path);
   return { writes, body };
 }
 
@@ -73,10 +91,7 @@ describe('stream pacing', () => {
       headers: { 'content-type': cerebras ? 'text/event-stream' : 'application/x-ndjson' },
       body: (cerebras ? openAiSseEvents() : ollamaNdjsonLines()).join(''),
     });
-    const responseErrors: Error[] = [];
-    gateway.app.server.once('request', (_request, response: ServerResponse) => {
-      response.on('error', (error) => responseErrors.push(error));
-    });
+    const responseErrors = responseErrorsOfNextRequest();
     const { writes, body } = await countResponseWrites(path);
     expect(responseErrors).toEqual([]);
     expect(body).toContain('"content":"Hello');
@@ -96,32 +111,8 @@ describe('stream pacing', () => {
       headers: { 'content-type': 'text/event-stream' },
       body: [...events, 'data: [DONE]\n\n'].join(''),
     });
-    const responseErrors: Error[] = [];
-    gateway.app.server.once('request', (_request, response: ServerResponse) => {
-      response.on('error', (error) => responseErrors.push(error));
-    });
-    const agent = new Agent({ keepAlive: true });
-    const body = await new Promise<string>((resolve, reject) => {
-      const outgoing = httpRequest(`${gateway.url}/cerebras/v1/chat/completions`, {
-        method: 'POST',
-        agent,
-        headers: { authorization: `Bearer ${CLIENT_KEY}`, 'content-type': 'application/json' },
-      });
-      outgoing.on('response', (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.pause();
-        setTimeout(() => response.resume(), 200);
-        response.on('data', (part: string) => {
-          text += part;
-        });
-        response.on('end', () => resolve(text));
-      });
-      outgoing.on('error', reject);
-      outgoing.end(JSON.stringify(chatBody(true)));
-    });
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    agent.destroy();
+    const responseErrors = responseErrorsOfNextRequest();
+    const body = await postStream('/cerebras/v1/chat/completions', 200);
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(body.split('data: ').length - 1).toBe(1_501);
     expect(responseErrors).toEqual([]);
