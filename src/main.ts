@@ -94,7 +94,10 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     await flushLogs(logger);
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // `on`, not `once`: a service manager that signals the whole group (systemd's default) makes a
+  // worker's SIGTERM arrive twice, directly and from the primary; the second must not kill the
+  // drain. A second SIGINT (Ctrl-C again) still ends the process at once.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 
   // Metrics first: a port clash stops start-up before the gateway takes traffic.
@@ -151,7 +154,7 @@ async function supervise(settings: Settings, logger: Logger): Promise<void> {
       process.exit(1);
     }, settings.shutdownTimeoutMs + 1_000).unref();
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 

@@ -39,11 +39,16 @@ const running = new Set<ChildProcess>();
  * Spawns the gateway with exactly `env` (plus PATH), in an empty working directory so a developer's
  * `.env` in the repository cannot change what is tested.
  */
-function spawnGateway(env: Record<string, string>, cwd: string): GatewayProcess {
+function spawnGateway(
+  env: Record<string, string>,
+  cwd: string,
+  options: { readonly ownProcessGroup?: boolean } = {},
+): GatewayProcess {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup === true,
   });
   running.add(child);
   let stdout = '';
@@ -367,6 +372,48 @@ describe('main process with WORKERS=2', () => {
     expect(access).toHaveLength(20);
     expect(new Set(access.map((entry) => entry.pid)).size).toBe(2);
     expect(gateway.stdout()).toContain('"workers":2');
+  });
+});
+
+describe('main process with WORKERS under a service manager', () => {
+  const fixture = useProcessFixture('ai-gateway-group-');
+
+  // systemd (KillMode=control-group) and `kill -- -PGID` signal every process: each worker gets
+  // SIGTERM twice, once directly and once from the primary. The second must not kill it mid-drain.
+  it('drains every worker when SIGTERM reaches the whole process group', async () => {
+    const port = await unusedPort();
+    const gateway = spawnGateway(
+      {
+        OLLAMA_HOST: fixture.upstream.url,
+        LOG_LEVEL: 'info',
+        PORT: String(port),
+        ALLOWED_API_KEYS: CLIENT_CANARY,
+        WORKERS: '2',
+      },
+      fixture.cwd,
+      { ownProcessGroup: true },
+    );
+    await within(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          const listens = gateway.stdout().match(/"msg":"Server listening at /g) ?? [];
+          if (listens.length >= 2) resolve();
+        };
+        gateway.child.stdout?.on('data', check);
+        check();
+      }),
+      START_TIMEOUT_MS,
+      'two workers listening',
+    );
+    const group = gateway.child.pid;
+    if (group === undefined) throw new Error('no pid');
+    process.kill(-group, 'SIGTERM');
+    expect(await within(gateway.exited, 10_000, 'exit after SIGTERM')).toBe(0);
+    const stopped = gateway
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"stopped"'));
+    expect(stopped).toHaveLength(2);
   });
 });
 
