@@ -96,6 +96,19 @@ async function listening(gateway: GatewayProcess): Promise<void> {
   await within(ready, START_TIMEOUT_MS, 'gateway start');
 }
 
+/** Waits until `count` cluster workers logged that they listen. */
+async function workersListening(gateway: GatewayProcess, count: number): Promise<void> {
+  const ready = new Promise<void>((resolve) => {
+    const check = () => {
+      const listens = gateway.stdout().match(/"msg":"Server listening at /g) ?? [];
+      if (listens.length >= count) resolve();
+    };
+    gateway.child.stdout?.on('data', check);
+    check();
+  });
+  await within(ready, START_TIMEOUT_MS, `${count} workers listening`);
+}
+
 /** The error code of a fresh TCP connection attempt, or 'connected'. */
 function tryConnect(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -319,33 +332,22 @@ describe('main process', () => {
 
 describe('main process with WORKERS=2', () => {
   const fixture = useProcessFixture('ai-gateway-workers-');
+  const workersEnv = (port: number) => ({
+    OLLAMA_HOST: fixture.upstream.url,
+    LOG_LEVEL: 'info',
+    PORT: String(port),
+    ALLOWED_API_KEYS: CLIENT_CANARY,
+    WORKERS: '2',
+  });
 
   it('serves from two worker processes, sums their metrics, and drains them all on SIGTERM', async () => {
     const port = await unusedPort();
     const metricsPort = await unusedPort();
     const gateway = spawnGateway(
-      {
-        OLLAMA_HOST: fixture.upstream.url,
-        LOG_LEVEL: 'info',
-        PORT: String(port),
-        ALLOWED_API_KEYS: CLIENT_CANARY,
-        WORKERS: '2',
-        METRICS_PORT: String(metricsPort),
-      },
+      { ...workersEnv(port), METRICS_PORT: String(metricsPort) },
       fixture.cwd,
     );
-    await within(
-      new Promise<void>((resolve) => {
-        const check = () => {
-          const listens = gateway.stdout().match(/"msg":"Server listening at /g) ?? [];
-          if (listens.length >= 2) resolve();
-        };
-        gateway.child.stdout?.on('data', check);
-        check();
-      }),
-      START_TIMEOUT_MS,
-      'two workers listening',
-    );
+    await workersListening(gateway, 2);
     const url = `http://127.0.0.1:${port}`;
     for (let index = 0; index < 20; index++) {
       // A fresh connection each time, so the kernel or the primary can hand it to either worker.
@@ -373,38 +375,13 @@ describe('main process with WORKERS=2', () => {
     expect(new Set(access.map((entry) => entry.pid)).size).toBe(2);
     expect(gateway.stdout()).toContain('"workers":2');
   });
-});
-
-describe('main process with WORKERS under a service manager', () => {
-  const fixture = useProcessFixture('ai-gateway-group-');
 
   // systemd (KillMode=control-group) and `kill -- -PGID` signal every process: each worker gets
   // SIGTERM twice, once directly and once from the primary. The second must not kill it mid-drain.
   it('drains every worker when SIGTERM reaches the whole process group', async () => {
     const port = await unusedPort();
-    const gateway = spawnGateway(
-      {
-        OLLAMA_HOST: fixture.upstream.url,
-        LOG_LEVEL: 'info',
-        PORT: String(port),
-        ALLOWED_API_KEYS: CLIENT_CANARY,
-        WORKERS: '2',
-      },
-      fixture.cwd,
-      { ownProcessGroup: true },
-    );
-    await within(
-      new Promise<void>((resolve) => {
-        const check = () => {
-          const listens = gateway.stdout().match(/"msg":"Server listening at /g) ?? [];
-          if (listens.length >= 2) resolve();
-        };
-        gateway.child.stdout?.on('data', check);
-        check();
-      }),
-      START_TIMEOUT_MS,
-      'two workers listening',
-    );
+    const gateway = spawnGateway(workersEnv(port), fixture.cwd, { ownProcessGroup: true });
+    await workersListening(gateway, 2);
     const group = gateway.child.pid;
     if (group === undefined) throw new Error('no pid');
     process.kill(-group, 'SIGTERM');
