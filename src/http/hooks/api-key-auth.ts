@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../../errors/gateway-error.js';
 import type { Principal } from './request-context.js';
@@ -17,8 +17,9 @@ interface StoredKey {
   readonly principal: Principal;
 }
 
+/** One-shot: no Hash object per request (about half the cost of createHash for a short key). */
 function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
 
 /**
@@ -70,8 +71,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
       done();
       return;
     }
-    const path = request.routeOptions.url;
-    if (path !== undefined && options.publicPaths.has(path)) {
+    if (options.publicPaths.has(request.gateway.route)) {
       done();
       return;
     }

@@ -5,6 +5,9 @@ import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Usage } from '../../openai/chat-types.js';
 import type { CallAbort } from '../../providers/call-signal.js';
 
+/** The route of a request no route matched (404s, malformed URLs), in logs and metrics. */
+const UNMATCHED = 'unmatched';
+
 /** Who is calling. Later: per-key limits and budgets hang off this. */
 export interface Principal {
   /** A non-secret fingerprint of the key (or 'anonymous' in development mode). */
@@ -17,6 +20,8 @@ export interface Principal {
  */
 export interface RequestContext {
   readonly startTime: number;
+  /** The matched route's pattern, or 'unmatched'; read once (Fastify builds it on every read). */
+  readonly route: string;
   principal?: Principal;
   provider?: string;
   model?: string;
@@ -64,7 +69,7 @@ export function beginRequest(
   reply: FastifyReply,
   { accessLog, metrics }: RequestContextOptions,
 ): void {
-  request.gateway = { startTime: performance.now() };
+  request.gateway = { startTime: performance.now(), route: request.routeOptions.url ?? UNMATCHED };
   reply.header('x-request-id', request.id);
   metrics?.requestStarted();
   reply.raw.once('close', () => {
@@ -84,7 +89,7 @@ export function beginRequest(
 function recordMetrics(metrics: GatewayMetrics, request: FastifyRequest, status: number): void {
   const { gateway } = request;
   metrics.requestFinished({
-    route: request.routeOptions.url ?? 'unmatched',
+    route: gateway.route,
     provider: gateway.provider,
     model: gateway.model,
     status,
@@ -101,7 +106,7 @@ function logAccess(accessLog: AccessLog, request: FastifyRequest, status: number
   accessLog({
     requestId: request.id,
     method: request.method,
-    route: request.routeOptions.url ?? 'unmatched',
+    route: gateway.route,
     status,
     durationMs: Math.round((performance.now() - gateway.startTime) * 100) / 100,
     keyId: gateway.principal?.keyId,

@@ -27,6 +27,29 @@ describe('reading upstream bodies', () => {
     expect(oversized.destroyed()).toBe(true);
   });
 
+  it('fails with the error of a body that breaks off', async () => {
+    const broken = new Readable({ read() {} });
+    const reading = readText(
+      { status: 200, headers: {}, body: broken as unknown as UpstreamResponse['body'] },
+      100,
+    );
+    broken.push(Buffer.from('{"par'));
+    const cause = new Error('socket hang up');
+    broken.destroy(cause);
+    await expect(reading).rejects.toBe(cause);
+  });
+
+  it('fails when a body is destroyed before its end without an error', async () => {
+    const cut = new Readable({ read() {} });
+    const reading = readText(
+      { status: 200, headers: {}, body: cut as unknown as UpstreamResponse['body'] },
+      100,
+    );
+    cut.push(Buffer.from('{"par'));
+    cut.destroy();
+    await expect(reading).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
+  });
+
   it('maps a body that is not JSON to a 502 that does not quote it', async () => {
     const error = await readJson(response(['<html>secret-ish</html>']), 'vendor', 1_000).catch(
       (thrown: unknown) => thrown,

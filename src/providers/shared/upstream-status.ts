@@ -60,20 +60,53 @@ export async function upstreamStatusError(
   );
 }
 
-/** Reads a body as UTF-8 up to `limitBytes`; throws UpstreamError past that. */
-export async function readText(response: UpstreamResponse, limitBytes: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of response.body) {
-    const buffer = part as Buffer;
-    size += buffer.length;
-    if (size > limitBytes) {
-      discardBody(response.body);
-      throw new UpstreamError(`The upstream response exceeded ${limitBytes} bytes.`);
-    }
-    parts.push(buffer);
-  }
-  return Buffer.concat(parts, size).toString('utf8');
+/**
+ * Reads a body as UTF-8 up to `limitBytes`; throws UpstreamError past that. Plain listeners rather
+ * than an async iterator: this runs for every non-streaming response, and the iterator's promise
+ * per chunk and end-of-stream tracking cost more than the read itself.
+ */
+export function readText(response: UpstreamResponse, limitBytes: number): Promise<string> {
+  const { body } = response;
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let ended = false;
+    const stop = () => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+    };
+    const onData = (part: Buffer) => {
+      size += part.length;
+      if (size > limitBytes) {
+        stop();
+        discardBody(body);
+        reject(new UpstreamError(`The upstream response exceeded ${limitBytes} bytes.`));
+        return;
+      }
+      parts.push(part);
+    };
+    const onEnd = () => {
+      ended = true;
+      stop();
+      resolve(Buffer.concat(parts, size).toString('utf8'));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    // Destroyed without an error (and without its end): the body was cut short.
+    const onClose = () => {
+      if (ended) return;
+      stop();
+      reject(new UpstreamError('The upstream response ended before it was complete.'));
+    };
+    body.on('data', onData);
+    body.on('end', onEnd);
+    body.on('error', onError);
+    body.on('close', onClose);
+  });
 }
 
 /** Reads and parses a JSON body; garbage (HTML, truncated JSON) is a 502. */
