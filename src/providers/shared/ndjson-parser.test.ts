@@ -73,6 +73,11 @@ describe('parseNdjson', () => {
     expect(values).toEqual([{ a: 1 }, { b: 2 }, { c: 3 }]);
   });
 
+  it('ignores a byte-order mark before the first line', async () => {
+    const withBom = Uint8Array.of(0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}\n'));
+    expect(await collect(parseNdjson(chunksOf(withBom)))).toEqual([{ a: 1 }]);
+  });
+
   it('skips blank and whitespace-only lines', async () => {
     const values = await collect(parseNdjson(chunksOf('\n\n{"a":1}\n  \n\r\n\t\n{"b":2}\n\n')));
     expect(values).toEqual([{ a: 1 }, { b: 2 }]);

@@ -1,4 +1,5 @@
 import { UpstreamError } from '../../errors/gateway-error.js';
+import { createUtf8Decoder } from './utf8-decoder.js';
 
 /** Longest line accepted by default: 16 MiB of text. */
 export const DEFAULT_MAX_NDJSON_LINE_LENGTH = 16 * 1024 * 1024;
@@ -32,7 +33,7 @@ export async function* parseNdjson(
 ): AsyncGenerator<readonly unknown[], void, undefined> {
   const maxLineLength = options.maxLineLength ?? DEFAULT_MAX_NDJSON_LINE_LENGTH;
   const who = options.provider === undefined ? 'The upstream' : `The ${options.provider} upstream`;
-  const decoder = new TextDecoder('utf-8');
+  const decoder = createUtf8Decoder();
   let lineNumber = 0;
   // The start of a line whose newline has not arrived yet. V8 concatenates strings as ropes, so
   // appending many small chunks stays linear.
@@ -52,10 +53,7 @@ export async function* parseNdjson(
 
   for await (const chunk of source) {
     // A string chunk after bytes: flush whatever partial character the decoder still holds.
-    const text =
-      typeof chunk === 'string'
-        ? decoder.decode() + chunk
-        : decoder.decode(chunk, { stream: true });
+    const text = typeof chunk === 'string' ? decoder.end() + chunk : decoder.write(chunk);
     const values: unknown[] = [];
     let failure: unknown;
     let start = 0;
@@ -79,7 +77,7 @@ export async function* parseNdjson(
     if (failure !== undefined) throw failure;
   }
 
-  const rest = pending + decoder.decode();
+  const rest = pending + decoder.end();
   if (rest !== '') {
     const parsed = parseLine(rest);
     if (parsed !== undefined) yield [parsed.value];

@@ -40,6 +40,12 @@ describe('parseSse', () => {
     }
   });
 
+  it('drops a byte-order mark that starts the stream, as the SSE spec asks', async () => {
+    const withBom = Uint8Array.of(0xef, 0xbb, 0xbf, ...new TextEncoder().encode('data: x\n\n'));
+    const events = await collect(parseSse(bytes(withBom.subarray(0, 2), withBom.subarray(2))));
+    expect(events.map((event) => event.data)).toEqual(['x']);
+  });
+
   it('handles CRLF line endings and byte-by-byte delivery', async () => {
     const crlf = new TextEncoder().encode('data: {"x":1}\r\n\r\ndata: [DONE]\r\n\r\n');
     const single = [...crlf].map((byte) => new Uint8Array([byte]));

@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { UpstreamError } from '../../errors/gateway-error.js';
+import { createUtf8Decoder } from './utf8-decoder.js';
 
 /** Longest single SSE event we buffer before calling the upstream broken. */
 const MAX_EVENT_BYTES = 16 * 1024 * 1024;
@@ -13,7 +14,7 @@ const MAX_EVENT_BYTES = 16 * 1024 * 1024;
 export async function* parseSse(
   source: AsyncIterable<Uint8Array | string>,
 ): AsyncGenerator<readonly EventSourceMessage[]> {
-  const decoder = new TextDecoder();
+  const decoder = createUtf8Decoder();
   let pending: EventSourceMessage[] = [];
   let failure: UpstreamError | undefined;
   const parser = createParser({
@@ -29,7 +30,7 @@ export async function* parseSse(
   });
   let endsWithCr = false;
   for await (const part of source) {
-    const text = typeof part === 'string' ? part : decoder.decode(part, { stream: true });
+    const text = typeof part === 'string' ? part : decoder.write(part);
     if (text.length > 0) endsWithCr = text.endsWith('\r');
     parser.feed(text);
     if (failure !== undefined) throw failure;
@@ -39,7 +40,7 @@ export async function* parseSse(
       yield events;
     }
   }
-  const rest = decoder.decode();
+  const rest = decoder.end();
   if (rest.length > 0) endsWithCr = rest.endsWith('\r');
   // A lone CR is a complete line ending, but the parser waits to see whether LF follows; at the
   // end of the stream nothing will, so say so (an event cut before its blank line stays unsent).
