@@ -151,13 +151,16 @@ async function* streamChunks(
 ): ChatStream {
   let completed = false;
   try {
-    yield* ollamaChunks(parseNdjson(response.body, { provider }), {
+    const batches = ollamaChunks(parseNdjson(response.body, { provider }), {
       id: `chatcmpl-${deps.generateId()}`,
       model,
       generateId: deps.generateId,
       now: deps.now,
       secrets,
     });
+    for await (const chunks of batches) {
+      for (const chunk of chunks) yield chunk;
+    }
     completed = true;
   } catch (error) {
     throw toUpstreamError(provider, error, signal, 'body');

@@ -26,6 +26,11 @@ async function drain<Item>(
   return { items, error: undefined };
 }
 
+/** The chunks of {@link ollamaChunks}' batches, one by one. */
+async function* flat(batches: AsyncIterable<readonly ChatCompletionChunk[]>) {
+  for await (const batch of batches) yield* batch;
+}
+
 /** Upstream bytes of a fixture, cut into pieces of `size` bytes, parsed and mapped. */
 function streamFixture(name: string, options: Partial<OllamaChunkOptions> = {}, size = 4096) {
   const bytes = fixtureBytes(name);
@@ -33,10 +38,12 @@ function streamFixture(name: string, options: Partial<OllamaChunkOptions> = {}, 
   for (let start = 0; start < bytes.length; start += size) {
     pieces.push(bytes.subarray(start, start + size));
   }
-  return ollamaChunks(parseNdjson(chunksOf(...pieces), { provider: 'ollama' }), {
-    ...fakeOptions(),
-    ...options,
-  });
+  return flat(
+    ollamaChunks(parseNdjson(chunksOf(...pieces), { provider: 'ollama' }), {
+      ...fakeOptions(),
+      ...options,
+    }),
+  );
 }
 
 function fakeOptions(): OllamaChunkOptions {
@@ -186,8 +193,23 @@ describe('ollamaChunks', () => {
     expect(items.some((chunk) => chunk.choices[0]?.finish_reason != null)).toBe(false);
   });
 
+  it('yields one batch per batch of lines, none for a batch that maps to nothing', async () => {
+    const line = (content: string) => ({
+      ...doneLine,
+      done: false,
+      message: { role: 'assistant', content },
+    });
+    async function* lines() {
+      yield [line('a'), line('b')];
+      yield [line('')];
+      yield [doneLine];
+    }
+    const { items } = await drain(ollamaChunks(lines(), fakeOptions()));
+    expect(items.map((batch) => batch.length)).toStrictEqual([3, 2]);
+  });
+
   it('throws UpstreamError on an empty stream', async () => {
-    const { items, error } = await drain(ollamaChunks(chunksOf(), fakeOptions()));
+    const { items, error } = await drain(flat(ollamaChunks(chunksOf(), fakeOptions())));
     expect(items).toStrictEqual([]);
     expect(error).toBeInstanceOf(UpstreamError);
   });
@@ -200,7 +222,7 @@ describe('ollamaChunks', () => {
       ];
       throw failure;
     }
-    const { items, error } = await drain(ollamaChunks(failing(), fakeOptions()));
+    const { items, error } = await drain(flat(ollamaChunks(failing(), fakeOptions())));
     expect(items).toStrictEqual([roleChunk, delta({ content: 'Once' })]);
     expect(error).toBe(failure);
   });
