@@ -50,6 +50,25 @@ describe('reading upstream bodies', () => {
     await expect(reading).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
   });
 
+  it('settles for a body that was over before the read began', async () => {
+    const failed = new Readable({ read() {} });
+    const cause = new Error('socket hang up');
+    failed.on('error', () => undefined).destroy(cause);
+    const asBody = (stream: Readable) => stream as unknown as UpstreamResponse['body'];
+    await expect(readText({ status: 200, headers: {}, body: asBody(failed) }, 100)).rejects.toBe(
+      cause,
+    );
+    const cut = new Readable({ read() {} });
+    cut.destroy();
+    await expect(
+      readText({ status: 200, headers: {}, body: asBody(cut) }, 100),
+    ).rejects.toMatchObject({ status: 502 });
+    const read = Readable.from([Buffer.from('x')]);
+    read.resume();
+    await new Promise((resolve) => read.once('end', resolve));
+    expect(await readText({ status: 200, headers: {}, body: asBody(read) }, 100)).toBe('');
+  });
+
   it('maps a body that is not JSON to a 502 that does not quote it', async () => {
     const error = await readJson(response(['<html>secret-ish</html>']), 'vendor', 1_000).catch(
       (thrown: unknown) => thrown,

@@ -67,6 +67,9 @@ export async function upstreamStatusError(
  */
 export function readText(response: UpstreamResponse, limitBytes: number): Promise<string> {
   const { body } = response;
+  // Listeners would wait forever on a body that is already over.
+  if (body.readableEnded) return Promise.resolve('');
+  if (body.destroyed) return Promise.reject(body.errored ?? cutShort());
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -100,13 +103,17 @@ export function readText(response: UpstreamResponse, limitBytes: number): Promis
     const onClose = () => {
       if (ended) return;
       stop();
-      reject(new UpstreamError('The upstream response ended before it was complete.'));
+      reject(cutShort());
     };
     body.on('data', onData);
     body.on('end', onEnd);
     body.on('error', onError);
     body.on('close', onClose);
   });
+}
+
+function cutShort(): UpstreamError {
+  return new UpstreamError('The upstream response ended before it was complete.');
 }
 
 /** Reads and parses a JSON body; garbage (HTML, truncated JSON) is a 502. */
