@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallAbort, sleepUnlessAborted } from './call-signal.js';
+import { CallAbort, onAbort, sleepUnlessAborted } from './call-signal.js';
 
 describe('CallAbort', () => {
   it('aborts once, with its reason, and tells its listeners', () => {
@@ -15,24 +15,45 @@ describe('CallAbort', () => {
   });
 });
 
-describe('sleepUnlessAborted', () => {
-  const kinds = [
-    [
-      'CallAbort',
-      () => {
-        const a = new CallAbort();
-        return { signal: a, abort: () => a.abort('x') };
-      },
-    ],
-    [
-      'AbortSignal',
-      () => {
-        const c = new AbortController();
-        return { signal: c.signal, abort: () => c.abort('x') };
-      },
-    ],
-  ] as const;
+const kinds = [
+  [
+    'CallAbort',
+    () => {
+      const a = new CallAbort();
+      return { signal: a, abort: () => a.abort('x') };
+    },
+  ],
+  [
+    'AbortSignal',
+    () => {
+      const c = new AbortController();
+      return { signal: c.signal, abort: () => c.abort('x') };
+    },
+  ],
+] as const;
 
+describe('onAbort', () => {
+  it.each(kinds)('%s: calls the listener once on abort', (_name, make) => {
+    const { signal, abort } = make();
+    let calls = 0;
+    onAbort(signal, () => calls++);
+    abort();
+    abort();
+    expect(calls).toBe(1);
+  });
+
+  it.each(kinds)('%s: calls nothing once told to stop, and keeps no listener', (_name, make) => {
+    const { signal, abort } = make();
+    let calls = 0;
+    const stop = onAbort(signal, () => calls++);
+    stop();
+    abort();
+    expect(calls).toBe(0);
+    if (signal instanceof CallAbort) expect(signal.listenerCount('abort')).toBe(0);
+  });
+});
+
+describe('sleepUnlessAborted', () => {
   it.each(kinds)(
     '%s: waits the full time when nothing aborts, leaving no listener',
     async (_name, make) => {

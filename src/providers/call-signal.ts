@@ -25,18 +25,29 @@ export class CallAbort extends EventEmitter {
   }
 }
 
+/**
+ * Calls `listener` once when `signal` aborts; returns the function that stops listening (call it
+ * when the work is over, so no listener outlives its request).
+ */
+export function onAbort(signal: CallSignal, listener: () => void): () => void {
+  if (signal instanceof CallAbort) {
+    signal.once('abort', listener);
+    return () => signal.removeListener('abort', listener);
+  }
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}
+
 /** Waits `ms`, or less if `signal` aborts first (then resolves at once). */
 export function sleepUnlessAborted(ms: number, signal: CallSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      if (signal instanceof CallAbort) signal.removeListener('abort', done);
-      else signal.removeEventListener('abort', done);
+      stopListening();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    if (signal instanceof CallAbort) signal.once('abort', done);
-    else signal.addEventListener('abort', done, { once: true });
+    const stopListening = onAbort(signal, done);
   });
 }

@@ -3,8 +3,19 @@ import { scrubSecrets } from '../../errors/scrub-secrets.js';
 import type { CallSignal } from '../call-signal.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
-import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
-import { readJson, readText, upstreamStatusError } from '../shared/upstream-status.js';
+import {
+  discardBody,
+  ERROR_BODY_LIMIT,
+  toUpstreamError,
+  type UpstreamResponse,
+  type UpstreamTextRequestOptions,
+} from '../shared/upstream-client.js';
+import {
+  parseJson,
+  readText,
+  statusError,
+  upstreamStatusError,
+} from '../shared/upstream-status.js';
 import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
 import {
   fromOllamaEmbedResponse,
@@ -25,8 +36,6 @@ export interface OllamaProviderSettings {
   readonly secrets?: readonly string[];
 }
 
-const PASSTHROUGH_ERROR_BODY_LIMIT = 64 * 1024;
-
 /** Ollama through its native API (`/api/chat`, `/api/tags`, `/api/embed`), translated both ways. */
 export function createOllamaProvider(
   settings: OllamaProviderSettings,
@@ -37,12 +46,14 @@ export function createOllamaProvider(
   const secrets = settings.secrets ?? [];
   const context = { provider, secrets };
 
-  async function readBody(response: UpstreamResponse, ctx: CallContext): Promise<unknown> {
-    try {
-      return await readJson(response, provider, MAX_RESPONSE_BYTES);
-    } catch (error) {
-      throw toUpstreamError(provider, error, ctx.signal, 'body');
-    }
+  /** A non-streaming call: the body parsed, or the upstream's failure as a GatewayError. */
+  async function call(
+    options: Omit<UpstreamTextRequestOptions, 'limitBytes'>,
+    model?: string,
+  ): Promise<unknown> {
+    const response = await upstream.requestText({ ...options, limitBytes: MAX_RESPONSE_BYTES });
+    if (response.status !== 200) throw statusError(response, { ...context, model });
+    return parseJson(response.text, provider);
   }
 
   async function postChat(body: string, model: string, ctx: CallContext) {
@@ -61,14 +72,12 @@ export function createOllamaProvider(
     id: provider,
 
     async listModels(ctx) {
-      const response = await upstream.request({
+      const body = await call({
         method: 'GET',
         path: '/api/tags',
         signal: ctx.signal,
         requestId: ctx.requestId,
       });
-      if (response.status !== 200) throw await upstreamStatusError(response, context);
-      const body = await readBody(response, ctx);
       if (!isOllamaTagsResponse(body)) {
         throw new UpstreamError('The ollama upstream returned an unexpected model list.');
       }
@@ -78,8 +87,16 @@ export function createOllamaProvider(
     async chat(request, ctx) {
       // Translate first: a request Ollama cannot honour fails with a 422 before any upstream call.
       const body = JSON.stringify(toOllamaChatRequest(request, false));
-      const response = await postChat(body, request.model, ctx);
-      const parsed = await readBody(response, ctx);
+      const parsed = await call(
+        {
+          method: 'POST',
+          path: '/api/chat',
+          body,
+          signal: ctx.signal,
+          requestId: ctx.requestId,
+        },
+        request.model,
+      );
       if (!isOllamaChatResponse(parsed)) {
         throw new UpstreamError('The ollama upstream returned an unexpected response body.');
       }
@@ -105,7 +122,7 @@ export function createOllamaProvider(
       if (response.status < 400)
         return { status: response.status, contentType: type, body: response.body };
       // Error bodies are small: read, scrub of our secrets, relay in Ollama's own shape.
-      const text = await readText(response, PASSTHROUGH_ERROR_BODY_LIMIT).catch(() => '');
+      const text = await readText(response, ERROR_BODY_LIMIT).catch(() => '');
       return {
         status: response.status,
         contentType: type,
@@ -114,18 +131,16 @@ export function createOllamaProvider(
     },
 
     async embeddings(request, ctx) {
-      const body = JSON.stringify(toOllamaEmbedRequest(request));
-      const response = await upstream.request({
-        method: 'POST',
-        path: '/api/embed',
-        body,
-        signal: ctx.signal,
-        requestId: ctx.requestId,
-      });
-      if (response.status !== 200) {
-        throw await upstreamStatusError(response, { ...context, model: request.model });
-      }
-      const parsed = await readBody(response, ctx);
+      const parsed = await call(
+        {
+          method: 'POST',
+          path: '/api/embed',
+          body: JSON.stringify(toOllamaEmbedRequest(request)),
+          signal: ctx.signal,
+          requestId: ctx.requestId,
+        },
+        request.model,
+      );
       if (!isOllamaEmbedResponse(parsed)) {
         throw new UpstreamError('The ollama upstream returned an unexpected embeddings body.');
       }

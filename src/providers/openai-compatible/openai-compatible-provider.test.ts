@@ -20,17 +20,20 @@ function ctx(): CallContext {
 function stubUpstream(status: number, body: string | string[], headers = {}) {
   const sent: UpstreamRequestOptions[] = [];
   let destroyed = false;
+  const parts = Array.isArray(body) ? body : [body];
   const upstream: UpstreamClient = {
     provider: 'vendor',
     async request(options) {
       sent.push(options);
-      const stream = Readable.from(
-        (Array.isArray(body) ? body : [body]).map((part) => Buffer.from(part)),
-      );
+      const stream = Readable.from(parts.map((part) => Buffer.from(part)));
       stream.on('close', () => {
         destroyed = true;
       });
       return { status, headers, body: stream as unknown as UpstreamResponse['body'] };
+    },
+    async requestText(options) {
+      sent.push(options);
+      return { status, headers, text: parts.join('') };
     },
     async close() {},
   };

@@ -9,10 +9,15 @@ import type {
 import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
 import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallSignal } from '../call-signal.js';
-import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
+import type { ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
-import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
-import { parseJson, readText, upstreamStatusError } from '../shared/upstream-status.js';
+import {
+  discardBody,
+  toUpstreamError,
+  type UpstreamResponse,
+  type UpstreamTextRequestOptions,
+} from '../shared/upstream-client.js';
+import { parseJson, statusError, upstreamStatusError } from '../shared/upstream-status.js';
 
 /** Largest non-streaming upstream body we accept. */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -38,34 +43,28 @@ export function createOpenAiCompatibleProvider(
   const upstream = deps.upstream;
   const prepare = settings.prepareRequest ?? ((body: Record<string, unknown>) => body);
 
-  async function send(body: Record<string, unknown>, ctx: CallContext, model: string) {
-    const response = await upstream.request({
-      method: 'POST',
-      path: '/chat/completions',
-      body: JSON.stringify(prepare(body)),
-      signal: ctx.signal,
-      requestId: ctx.requestId,
-    });
+  /** A non-streaming call: the body parsed, or the upstream's failure as a GatewayError. */
+  async function call(
+    options: Omit<UpstreamTextRequestOptions, 'limitBytes'>,
+    model?: string,
+  ): Promise<{ body: unknown; text: string }> {
+    const response = await upstream.requestText({ ...options, limitBytes: MAX_RESPONSE_BYTES });
     if (response.status < 200 || response.status >= 300) {
-      throw await upstreamStatusError(response, { provider: id, model, secrets });
+      throw statusError(response, { provider: id, model, secrets });
     }
-    return response;
+    return { body: parseJson(response.text, id), text: response.text };
   }
 
   return {
     id,
 
     async listModels(ctx) {
-      const response = await upstream.request({
+      const { body } = await call({
         method: 'GET',
         path: '/models',
         signal: ctx.signal,
         requestId: ctx.requestId,
       });
-      if (response.status !== 200) {
-        throw await upstreamStatusError(response, { provider: id, secrets });
-      }
-      const body = await readBodyJson(response, id, ctx);
       const data = (body as { data?: unknown } | null)?.data;
       if (!Array.isArray(data)) throw invalidBody(id);
       return data.filter(isModelInfo).map(
@@ -80,27 +79,32 @@ export function createOpenAiCompatibleProvider(
 
     async chat(request, ctx) {
       const { stream_options: _ignored, ...rest } = request;
-      const response = await send({ ...rest, stream: false }, ctx, request.model);
-      const text = await readBodyText(response, id, ctx);
-      const body = parseJson(text, id);
+      const { body, text } = await call(
+        {
+          method: 'POST',
+          path: '/chat/completions',
+          body: JSON.stringify(prepare({ ...rest, stream: false })),
+          signal: ctx.signal,
+          requestId: ctx.requestId,
+        },
+        request.model,
+      );
       if (!isCompletion(body)) throw invalidBody(id);
       // Relayed unchanged: the route may send the upstream's own bytes.
       return tagRawJson(body, text);
     },
 
     async embeddings(request, ctx) {
-      const response = await upstream.request({
-        method: 'POST',
-        path: '/embeddings',
-        body: JSON.stringify(request),
-        signal: ctx.signal,
-        requestId: ctx.requestId,
-      });
-      if (response.status < 200 || response.status >= 300) {
-        throw await upstreamStatusError(response, { provider: id, model: request.model, secrets });
-      }
-      const text = await readBodyText(response, id, ctx);
-      const body = parseJson(text, id);
+      const { body, text } = await call(
+        {
+          method: 'POST',
+          path: '/embeddings',
+          body: JSON.stringify(request),
+          signal: ctx.signal,
+          requestId: ctx.requestId,
+        },
+        request.model,
+      );
       if (!isEmbeddingsResponse(body)) throw invalidBody(id);
       return tagRawJson(body, text);
     },
@@ -108,22 +112,19 @@ export function createOpenAiCompatibleProvider(
     async chatStream(request, ctx) {
       // Always ask for usage so it can be logged; the HTTP layer drops it unless the client asked.
       const body = { ...request, stream: true, stream_options: { include_usage: true } };
-      const response = await send(body, ctx, request.model);
+      const response = await upstream.request({
+        method: 'POST',
+        path: '/chat/completions',
+        body: JSON.stringify(prepare(body)),
+        signal: ctx.signal,
+        requestId: ctx.requestId,
+      });
+      if (response.status < 200 || response.status >= 300) {
+        throw await upstreamStatusError(response, { provider: id, model: request.model, secrets });
+      }
       return relayChunks(response, id, secrets, ctx.signal);
     },
   };
-}
-
-async function readBodyText(response: UpstreamResponse, provider: string, ctx: CallContext) {
-  try {
-    return await readText(response, MAX_RESPONSE_BYTES);
-  } catch (error) {
-    throw toUpstreamError(provider, error, ctx.signal, 'body');
-  }
-}
-
-async function readBodyJson(response: UpstreamResponse, provider: string, ctx: CallContext) {
-  return parseJson(await readBodyText(response, provider, ctx), provider);
 }
 
 /**

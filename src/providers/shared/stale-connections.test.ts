@@ -8,7 +8,11 @@ import {
   type StaleConnections,
   watchStaleConnections,
 } from './stale-connections.js';
-import { createUpstreamClient, type UpstreamClient } from './upstream-client.js';
+import {
+  createUpstreamClient,
+  type UpstreamClient,
+  type UpstreamRequestOptions,
+} from './upstream-client.js';
 
 /**
  * What the raw upstream does with one request: answer it, drop the connection without a byte
@@ -80,23 +84,40 @@ const settings = (baseUrl: string) => ({
   idleTimeoutMs: 2_000,
 });
 
-describe('stale keep-alive connections', () => {
+/** Both ways of calling: a streamed response read here, or the response read whole. */
+const calls = [
+  [
+    'request',
+    async (client: UpstreamClient, options: UpstreamRequestOptions) => {
+      const response = await client.request(options);
+      return { status: response.status, text: await response.body.text() };
+    },
+  ],
+  [
+    'requestText',
+    async (client: UpstreamClient, options: UpstreamRequestOptions) => {
+      const { status, text } = await client.requestText({ ...options, limitBytes: 10_000 });
+      return { status, text };
+    },
+  ],
+] as const;
+
+describe.each(calls)('stale keep-alive connections (%s)', (_name, call) => {
   let upstream: RawUpstream;
   let watcher: StaleConnections;
   let client: UpstreamClient;
 
   const post = async (signal = new AbortController().signal) => {
-    const response = await client.request({
+    const response = await call(client, {
       method: 'POST',
       path: '/chat/completions',
       body: '{"model":"m"}',
       signal,
       requestId: 'req-stale',
     });
-    const text = await response.body.text();
     // Let the pool see the connection idle again, or it opens another one for the next request.
     await sleep(20);
-    return { status: response.status, text };
+    return response;
   };
 
   let repeats: string[] = [];

@@ -7,28 +7,39 @@ import {
   UpstreamRateLimitedError,
 } from '../../errors/gateway-error.js';
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
-import { discardBody, type UpstreamResponse } from './upstream-client.js';
-
-const ERROR_BODY_LIMIT = 64 * 1024;
+import {
+  discardBody,
+  ERROR_BODY_LIMIT,
+  type UpstreamResponse,
+  type UpstreamTextResponse,
+} from './upstream-client.js';
 
 export interface UpstreamStatusContext {
   readonly provider: string;
   /** The model the client asked for, named in a 404. */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** The provider's own credentials, scrubbed from any relayed text. */
   readonly secrets: readonly string[];
 }
 
-/**
- * Turns a non-2xx upstream response into the GatewayError the client sees. Consumes the body.
- * Upstream text is relayed only for request errors, and only scrubbed.
- */
+/** {@link statusError} for a streamed response: reads (consumes) its body first. */
 export async function upstreamStatusError(
   response: UpstreamResponse,
   context: UpstreamStatusContext,
 ): Promise<GatewayError> {
   const text = await readText(response, ERROR_BODY_LIMIT).catch(() => '');
-  const { status } = response;
+  return statusError({ status: response.status, headers: response.headers, text }, context);
+}
+
+/**
+ * Turns a non-2xx upstream response into the GatewayError the client sees. Upstream text is
+ * relayed only for request errors, and only scrubbed.
+ */
+export function statusError(
+  response: UpstreamTextResponse,
+  context: UpstreamStatusContext,
+): GatewayError {
+  const { status, text } = response;
   const { provider } = context;
   if (status === 429) {
     return new UpstreamRateLimitedError(provider, retryAfterSeconds(response.headers));
@@ -114,15 +125,6 @@ export function readText(response: UpstreamResponse, limitBytes: number): Promis
 
 function cutShort(): UpstreamError {
   return new UpstreamError('The upstream response ended before it was complete.');
-}
-
-/** Reads and parses a JSON body; garbage (HTML, truncated JSON) is a 502. */
-export async function readJson(
-  response: UpstreamResponse,
-  provider: string,
-  limitBytes: number,
-): Promise<unknown> {
-  return parseJson(await readText(response, limitBytes), provider);
 }
 
 /** Parses an upstream body; garbage is a 502 that does not quote it. */
