@@ -8,7 +8,6 @@ import {
   ERROR_BODY_LIMIT,
   toUpstreamError,
   type UpstreamResponse,
-  type UpstreamTextRequestOptions,
 } from '../shared/upstream-client.js';
 import {
   parseJson,
@@ -48,10 +47,19 @@ export function createOllamaProvider(
 
   /** A non-streaming call: the body parsed, or the upstream's failure as a GatewayError. */
   async function call(
-    options: Omit<UpstreamTextRequestOptions, 'limitBytes'>,
+    ctx: CallContext,
+    path: string,
+    body?: string,
     model?: string,
   ): Promise<unknown> {
-    const response = await upstream.requestText({ ...options, limitBytes: MAX_RESPONSE_BYTES });
+    const response = await upstream.requestText({
+      method: body === undefined ? 'GET' : 'POST',
+      path,
+      body,
+      signal: ctx.signal,
+      requestId: ctx.requestId,
+      limitBytes: MAX_RESPONSE_BYTES,
+    });
     if (response.status !== 200) throw statusError(response, { ...context, model });
     return parseJson(response.text, provider);
   }
@@ -72,12 +80,7 @@ export function createOllamaProvider(
     id: provider,
 
     async listModels(ctx) {
-      const body = await call({
-        method: 'GET',
-        path: '/api/tags',
-        signal: ctx.signal,
-        requestId: ctx.requestId,
-      });
+      const body = await call(ctx, '/api/tags');
       if (!isOllamaTagsResponse(body)) {
         throw new UpstreamError('The ollama upstream returned an unexpected model list.');
       }
@@ -87,16 +90,7 @@ export function createOllamaProvider(
     async chat(request, ctx) {
       // Translate first: a request Ollama cannot honour fails with a 422 before any upstream call.
       const body = JSON.stringify(toOllamaChatRequest(request, false));
-      const parsed = await call(
-        {
-          method: 'POST',
-          path: '/api/chat',
-          body,
-          signal: ctx.signal,
-          requestId: ctx.requestId,
-        },
-        request.model,
-      );
+      const parsed = await call(ctx, '/api/chat', body, request.model);
       if (!isOllamaChatResponse(parsed)) {
         throw new UpstreamError('The ollama upstream returned an unexpected response body.');
       }
@@ -131,16 +125,8 @@ export function createOllamaProvider(
     },
 
     async embeddings(request, ctx) {
-      const parsed = await call(
-        {
-          method: 'POST',
-          path: '/api/embed',
-          body: JSON.stringify(toOllamaEmbedRequest(request)),
-          signal: ctx.signal,
-          requestId: ctx.requestId,
-        },
-        request.model,
-      );
+      const body = JSON.stringify(toOllamaEmbedRequest(request));
+      const parsed = await call(ctx, '/api/embed', body, request.model);
       if (!isOllamaEmbedResponse(parsed)) {
         throw new UpstreamError('The ollama upstream returned an unexpected embeddings body.');
       }

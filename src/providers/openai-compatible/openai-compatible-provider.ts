@@ -9,14 +9,9 @@ import type {
 import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
 import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallSignal } from '../call-signal.js';
-import type { ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
+import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
-import {
-  discardBody,
-  toUpstreamError,
-  type UpstreamResponse,
-  type UpstreamTextRequestOptions,
-} from '../shared/upstream-client.js';
+import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
 import { parseJson, statusError, upstreamStatusError } from '../shared/upstream-status.js';
 
 /** Largest non-streaming upstream body we accept. */
@@ -45,10 +40,19 @@ export function createOpenAiCompatibleProvider(
 
   /** A non-streaming call: the body parsed, or the upstream's failure as a GatewayError. */
   async function call(
-    options: Omit<UpstreamTextRequestOptions, 'limitBytes'>,
+    ctx: CallContext,
+    path: string,
+    payload?: object,
     model?: string,
   ): Promise<{ body: unknown; text: string }> {
-    const response = await upstream.requestText({ ...options, limitBytes: MAX_RESPONSE_BYTES });
+    const response = await upstream.requestText({
+      method: payload === undefined ? 'GET' : 'POST',
+      path,
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      signal: ctx.signal,
+      requestId: ctx.requestId,
+      limitBytes: MAX_RESPONSE_BYTES,
+    });
     if (response.status < 200 || response.status >= 300) {
       throw statusError(response, { provider: id, model, secrets });
     }
@@ -59,12 +63,7 @@ export function createOpenAiCompatibleProvider(
     id,
 
     async listModels(ctx) {
-      const { body } = await call({
-        method: 'GET',
-        path: '/models',
-        signal: ctx.signal,
-        requestId: ctx.requestId,
-      });
+      const { body } = await call(ctx, '/models');
       const data = (body as { data?: unknown } | null)?.data;
       if (!Array.isArray(data)) throw invalidBody(id);
       return data.filter(isModelInfo).map(
@@ -79,32 +78,15 @@ export function createOpenAiCompatibleProvider(
 
     async chat(request, ctx) {
       const { stream_options: _ignored, ...rest } = request;
-      const { body, text } = await call(
-        {
-          method: 'POST',
-          path: '/chat/completions',
-          body: JSON.stringify(prepare({ ...rest, stream: false })),
-          signal: ctx.signal,
-          requestId: ctx.requestId,
-        },
-        request.model,
-      );
+      const payload = prepare({ ...rest, stream: false });
+      const { body, text } = await call(ctx, '/chat/completions', payload, request.model);
       if (!isCompletion(body)) throw invalidBody(id);
       // Relayed unchanged: the route may send the upstream's own bytes.
       return tagRawJson(body, text);
     },
 
     async embeddings(request, ctx) {
-      const { body, text } = await call(
-        {
-          method: 'POST',
-          path: '/embeddings',
-          body: JSON.stringify(request),
-          signal: ctx.signal,
-          requestId: ctx.requestId,
-        },
-        request.model,
-      );
+      const { body, text } = await call(ctx, '/embeddings', request, request.model);
       if (!isEmbeddingsResponse(body)) throw invalidBody(id);
       return tagRawJson(body, text);
     },

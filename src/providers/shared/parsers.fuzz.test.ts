@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { splitAt } from '../../../test/helpers/split-at.js';
 import { GatewayError } from '../../errors/gateway-error.js';
 import { parseNdjson } from './ndjson-parser.js';
 import { parseSse } from './sse-parser.js';
@@ -20,19 +21,6 @@ const hostileChar = fc.oneof(
 const text = fc.string({ unit: hostileChar, maxLength: 16 });
 /** Split points anywhere, empty chunks included. */
 const splits = fc.array(fc.nat(), { maxLength: 24 });
-
-function splitAt<T extends string | Uint8Array>(whole: T, points: readonly number[]): T[] {
-  const cuts = [...new Set(points.map((point) => point % (whole.length + 1)))].sort(
-    (a, b) => a - b,
-  );
-  const parts: T[] = [];
-  let start = 0;
-  for (const cut of [...cuts, whole.length]) {
-    parts.push(whole.slice(start, cut) as T);
-    start = cut;
-  }
-  return parts;
-}
 
 async function* source<T>(chunks: readonly T[]): AsyncGenerator<T> {
   yield* chunks;

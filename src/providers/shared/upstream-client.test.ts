@@ -235,106 +235,92 @@ describe('createUpstreamClient against a fake upstream', () => {
     ).rejects.toBeInstanceOf(GatewayError);
     expect(upstream.requests).toHaveLength(1);
   });
-});
 
-describe('createUpstreamClient.requestText: the response read whole', () => {
-  let upstream: FakeUpstream;
-  let client: UpstreamClient;
-  const get = (signal: CallAbort | AbortSignal = live(), limitBytes = 1_000) =>
-    client.requestText({ method: 'GET', path: '/models', signal, requestId: 'req-t', limitBytes });
-
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    client = createUpstreamClient({
-      provider: 'vendor',
-      baseUrl: `${upstream.url}/v1`,
-      connectTimeoutMs: 1_000,
-      firstByteTimeoutMs: 2_000,
-      idleTimeoutMs: 2_000,
-    });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await upstream?.close();
-  });
-  beforeEach(() => {
-    upstream.reset();
-  });
-
-  it('returns status, headers and the body as text, split or not, leaving no abort listener', async () => {
-    upstream.enqueue({ headers: { 'x-vendor': 'v' }, chunks: ['{"a":"h\u00e9', 'llo"}'] });
-    const signal = new CallAbort();
-    const response = await get(signal);
-    expect(response.status).toBe(200);
-    expect(response.headers['x-vendor']).toBe('v');
-    expect(JSON.parse(response.text)).toEqual({ a: 'h\u00e9llo' });
-    expect(upstream.requests[0]?.headers['x-request-id']).toBe('req-t');
-    expect(signal.listenerCount('abort')).toBe(0);
-  });
-
-  it('returns an error status with its body instead of failing', async () => {
-    upstream.enqueue({ status: 429, headers: { 'retry-after': '3' }, body: { error: 'slow' } });
-    const response = await get();
-    expect(response).toMatchObject({ status: 429, headers: { 'retry-after': '3' } });
-    expect(JSON.parse(response.text)).toEqual({ error: 'slow' });
-  });
-
-  it('fails a successful body past the limit with a 502', async () => {
-    upstream.enqueue({ body: 'x'.repeat(2_000) });
-    await expect(get(live(), 1_000)).rejects.toMatchObject({
-      status: 502,
-      code: 'upstream_error',
-      message: 'The upstream response exceeded 1000 bytes.',
-    });
-  });
-
-  it('keeps the status of an error body past 64 KiB, without its text', async () => {
-    upstream.enqueue({ status: 503, body: 'e'.repeat(ERROR_BODY_LIMIT + 1) });
-    expect(await get(live(), 1_000_000)).toMatchObject({ status: 503, text: '' });
-  });
-
-  it('maps a response that breaks off to 502 and a stalled first byte to 504', async () => {
-    upstream.enqueue({ chunks: ['{"a":'], end: 'close' });
-    await expect(get()).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
-    upstream.enqueue({ stallBeforeHeaders: true });
-    await expect(
+  describe('requestText: the response read whole', () => {
+    const get = (signal: CallAbort | AbortSignal = live(), limitBytes = 1_000) =>
       client.requestText({
         method: 'GET',
         path: '/models',
-        signal: live(),
-        requestId: 'r',
-        limitBytes: 100,
-        firstByteTimeoutMs: 50,
-      }),
-    ).rejects.toMatchObject({ status: 504, code: 'upstream_timeout' });
-  });
+        signal,
+        requestId: 'req-t',
+        limitBytes,
+      });
 
-  it('stops at once when the caller aborts, before the response or in its body', async () => {
-    await expect(get(aborted())).rejects.toBeInstanceOf(ClientClosedError);
-    expect(upstream.requests).toHaveLength(0);
+    it('returns status, headers and the body as text, split or not, leaving no abort listener', async () => {
+      upstream.enqueue({ headers: { 'x-vendor': 'v' }, chunks: ['{"a":"h\u00e9', 'llo"}'] });
+      const signal = new CallAbort();
+      const response = await get(signal);
+      expect(response.status).toBe(200);
+      expect(response.headers['x-vendor']).toBe('v');
+      expect(JSON.parse(response.text)).toEqual({ a: 'h\u00e9llo' });
+      expect(upstream.requests[0]?.headers['x-request-id']).toBe('req-t');
+      expect(signal.listenerCount('abort')).toBe(0);
+    });
 
-    upstream.enqueue({ stallBeforeHeaders: true });
-    const waiting = new CallAbort();
-    const beforeHeaders = get(waiting);
-    await sleep(30);
-    waiting.abort(new ClientClosedError());
-    await expect(beforeHeaders).rejects.toBeInstanceOf(ClientClosedError);
+    it('returns an error status with its body instead of failing', async () => {
+      upstream.enqueue({ status: 429, headers: { 'retry-after': '3' }, body: { error: 'slow' } });
+      const response = await get();
+      expect(response).toMatchObject({ status: 429, headers: { 'retry-after': '3' } });
+      expect(JSON.parse(response.text)).toEqual({ error: 'slow' });
+    });
 
-    upstream.enqueue({ chunks: ['{"a":'], end: 'stall' });
-    const reading = new CallAbort();
-    const inBody = get(reading);
-    await sleep(30);
-    reading.abort(new ClientClosedError());
-    await expect(inBody).rejects.toBeInstanceOf(ClientClosedError);
-    expect(reading.listenerCount('abort')).toBe(0);
-    // The upstream sees its connection go: the abort reached the wire.
-    for (
-      let waited = 0;
-      upstream.requests.at(-1)?.aborted !== true && waited < 1_000;
-      waited += 10
-    ) {
-      await sleep(10);
-    }
-    expect(upstream.requests.at(-1)?.aborted).toBe(true);
+    it('fails a successful body past the limit with a 502', async () => {
+      upstream.enqueue({ body: 'x'.repeat(2_000) });
+      await expect(get(live(), 1_000)).rejects.toMatchObject({
+        status: 502,
+        code: 'upstream_error',
+        message: 'The upstream response exceeded 1000 bytes.',
+      });
+    });
+
+    it('keeps the status of an error body past 64 KiB, without its text', async () => {
+      upstream.enqueue({ status: 503, body: 'e'.repeat(ERROR_BODY_LIMIT + 1) });
+      expect(await get(live(), 1_000_000)).toMatchObject({ status: 503, text: '' });
+    });
+
+    it('maps a response that breaks off to 502 and a stalled first byte to 504', async () => {
+      upstream.enqueue({ chunks: ['{"a":'], end: 'close' });
+      await expect(get()).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
+      upstream.enqueue({ stallBeforeHeaders: true });
+      await expect(
+        client.requestText({
+          method: 'GET',
+          path: '/models',
+          signal: live(),
+          requestId: 'r',
+          limitBytes: 100,
+          firstByteTimeoutMs: 50,
+        }),
+      ).rejects.toMatchObject({ status: 504, code: 'upstream_timeout' });
+    });
+
+    it('stops at once when the caller aborts, before the response or in its body', async () => {
+      await expect(get(aborted())).rejects.toBeInstanceOf(ClientClosedError);
+      expect(upstream.requests).toHaveLength(0);
+
+      upstream.enqueue({ stallBeforeHeaders: true });
+      const waiting = new CallAbort();
+      const beforeHeaders = get(waiting);
+      await sleep(30);
+      waiting.abort(new ClientClosedError());
+      await expect(beforeHeaders).rejects.toBeInstanceOf(ClientClosedError);
+
+      upstream.enqueue({ chunks: ['{"a":'], end: 'stall' });
+      const reading = new CallAbort();
+      const inBody = get(reading);
+      await sleep(30);
+      reading.abort(new ClientClosedError());
+      await expect(inBody).rejects.toBeInstanceOf(ClientClosedError);
+      expect(reading.listenerCount('abort')).toBe(0);
+      // The upstream sees its connection go: the abort reached the wire.
+      for (
+        let waited = 0;
+        upstream.requests.at(-1)?.aborted !== true && waited < 1_000;
+        waited += 10
+      ) {
+        await sleep(10);
+      }
+      expect(upstream.requests.at(-1)?.aborted).toBe(true);
+    });
   });
 });

@@ -29,7 +29,7 @@ export interface UpstreamRequestOptions {
   readonly method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
   /** Appended to the base URL's path, e.g. `/chat/completions`. */
   readonly path: string;
-  readonly body?: string;
+  readonly body?: string | undefined;
   readonly signal: CallSignal;
   readonly requestId: string;
   /** Overrides the first-byte timeout for this call (readiness probes). */

@@ -27,46 +27,37 @@ describe('reading upstream bodies', () => {
     expect(oversized.destroyed()).toBe(true);
   });
 
-  it('fails with the error of a body that breaks off', async () => {
-    const broken = new Readable({ read() {} });
-    const reading = readText(
-      { status: 200, headers: {}, body: broken as unknown as UpstreamResponse['body'] },
+  /** Reads `stream` as a 200 body. */
+  const readOf = (stream: Readable) =>
+    readText(
+      { status: 200, headers: {}, body: stream as unknown as UpstreamResponse['body'] },
       100,
     );
-    broken.push(Buffer.from('{"par'));
-    const cause = new Error('socket hang up');
-    broken.destroy(cause);
-    await expect(reading).rejects.toBe(cause);
-  });
 
-  it('fails when a body is destroyed before its end without an error', async () => {
-    const cut = new Readable({ read() {} });
-    const reading = readText(
-      { status: 200, headers: {}, body: cut as unknown as UpstreamResponse['body'] },
-      100,
-    );
-    cut.push(Buffer.from('{"par'));
-    cut.destroy();
-    await expect(reading).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
+  it.each([
+    ['with its error: fails with that error', new Error('socket hang up')],
+    ['without an error: fails with a 502', undefined],
+  ])('a body destroyed before its end, %s', async (_name, cause) => {
+    const broken = new Readable({ read() {} });
+    const reading = readOf(broken);
+    broken.push(Buffer.from('{"par'));
+    broken.destroy(cause);
+    if (cause === undefined) await expect(reading).rejects.toMatchObject({ status: 502 });
+    else await expect(reading).rejects.toBe(cause);
   });
 
   it('settles for a body that was over before the read began', async () => {
     const failed = new Readable({ read() {} });
     const cause = new Error('socket hang up');
     failed.on('error', () => undefined).destroy(cause);
-    const asBody = (stream: Readable) => stream as unknown as UpstreamResponse['body'];
-    await expect(readText({ status: 200, headers: {}, body: asBody(failed) }, 100)).rejects.toBe(
-      cause,
-    );
+    await expect(readOf(failed)).rejects.toBe(cause);
     const cut = new Readable({ read() {} });
     cut.destroy();
-    await expect(
-      readText({ status: 200, headers: {}, body: asBody(cut) }, 100),
-    ).rejects.toMatchObject({ status: 502 });
+    await expect(readOf(cut)).rejects.toMatchObject({ status: 502, code: 'upstream_error' });
     const read = Readable.from([Buffer.from('x')]);
     read.resume();
     await new Promise((resolve) => read.once('end', resolve));
-    expect(await readText({ status: 200, headers: {}, body: asBody(read) }, 100)).toBe('');
+    expect(await readOf(read)).toBe('');
   });
 
   it('maps a body that is not JSON to a 502 that does not quote it', async () => {

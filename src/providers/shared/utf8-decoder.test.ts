@@ -1,21 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { splitAt } from '../../../test/helpers/split-at.js';
 import { createUtf8Decoder } from './utf8-decoder.js';
-
-/** Splits `bytes` at the given points (sorted, deduplicated, within range). */
-function splitAt(bytes: Uint8Array, points: readonly number[]): Uint8Array[] {
-  const cuts = [...new Set(points.map((point) => point % (bytes.length + 1)))].sort(
-    (a, b) => a - b,
-  );
-  const parts: Uint8Array[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    parts.push(bytes.subarray(start, cut));
-    start = cut;
-  }
-  parts.push(bytes.subarray(start));
-  return parts;
-}
 
 describe('utf8 decoder', () => {
   it('decodes any bytes split anywhere exactly as TextDecoder does', () => {
