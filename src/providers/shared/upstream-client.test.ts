@@ -273,9 +273,17 @@ describe('createUpstreamClient against a fake upstream', () => {
       });
     });
 
-    it('keeps the status of an error body past 64 KiB, without its text', async () => {
+    it('keeps the status of an error body past 64 KiB or cut short, without its text', async () => {
       upstream.enqueue({ status: 503, body: 'e'.repeat(ERROR_BODY_LIMIT + 1) });
       expect(await get(live(), 1_000_000)).toMatchObject({ status: 503, text: '' });
+      // Cut short, too: the status is what matters (a 429 stays a 429, with its retry-after).
+      upstream.enqueue({
+        status: 429,
+        headers: { 'retry-after': '2' },
+        chunks: ['{"e'],
+        end: 'close',
+      });
+      expect(await get()).toMatchObject({ status: 429, headers: { 'retry-after': '2' }, text: '' });
     });
 
     it('maps a response that breaks off to 502 and a stalled first byte to 504', async () => {

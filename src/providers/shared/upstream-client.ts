@@ -179,7 +179,7 @@ export function createUpstreamClient(
  * One request through undici's handler interface, the body collected in memory: no body stream,
  * no async iteration. Before the response, failures reject as undici reports them (so a stale
  * connection is recognised); after it began, as a broken response. A successful body past
- * `limitBytes` fails; an error body past {@link ERROR_BODY_LIMIT} comes back empty.
+ * `limitBytes` fails; an error body past {@link ERROR_BODY_LIMIT}, or cut short, comes back empty.
  */
 function readWhole(
   pool: Pool,
@@ -199,7 +199,7 @@ function readWhole(
     let parts: Buffer[] = [];
     let size = 0;
     let responded = false;
-    let errorBodyTooLong = false;
+    const isError = () => status < 200 || status >= 300;
     // Errors are made only when needed: capturing a stack costs more than the rest of the call.
     const stopListening = onAbort(signal, () =>
       controller?.abort(new errors.RequestAbortedError()),
@@ -214,7 +214,7 @@ function readWhole(
         responded = true;
         status = statusCode;
         headers = responseHeaders;
-        if (statusCode < 200 || statusCode >= 300) limit = Math.min(limit, ERROR_BODY_LIMIT);
+        if (isError()) limit = Math.min(limit, ERROR_BODY_LIMIT);
       },
       onResponseData(current, chunk) {
         size += chunk.length;
@@ -223,7 +223,6 @@ function readWhole(
           return;
         }
         parts = [];
-        errorBodyTooLong = status < 200 || status >= 300;
         current.abort(new UpstreamError(`The upstream response exceeded ${limitBytes} bytes.`));
       },
       onResponseEnd() {
@@ -232,8 +231,9 @@ function readWhole(
       },
       onResponseError(_controller, error) {
         stopListening();
-        if (errorBodyTooLong) resolve({ status, headers, text: '' });
-        else if (!responded) reject(error);
+        if (!responded) reject(error);
+        // An error body is only read for its message: too long or cut short, the status stands.
+        else if (isError() && !signal.aborted) resolve({ status, headers, text: '' });
         else reject(toUpstreamError(provider, error, signal, 'body'));
       },
     });
