@@ -6,6 +6,7 @@ import { parseNdjson } from '../shared/ndjson-parser.js';
 import {
   discardBody,
   ERROR_BODY_LIMIT,
+  MAX_RESPONSE_BYTES,
   toUpstreamError,
   type UpstreamResponse,
 } from '../shared/upstream-client.js';
@@ -24,8 +25,6 @@ import {
 import { ollamaChunks } from './ollama-stream.js';
 import { isOllamaChatResponse, isOllamaTagsResponse } from './ollama-wire.js';
 import { toOllamaChatRequest } from './to-ollama-request.js';
-
-const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** What an Ollama provider needs beyond its upstream client (which holds URL and timeouts). */
 export interface OllamaProviderSettings {

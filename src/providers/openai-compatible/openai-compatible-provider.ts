@@ -11,11 +11,13 @@ import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallSignal } from '../call-signal.js';
 import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
-import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
+import {
+  discardBody,
+  MAX_RESPONSE_BYTES,
+  toUpstreamError,
+  type UpstreamResponse,
+} from '../shared/upstream-client.js';
 import { parseJson, statusError, upstreamStatusError } from '../shared/upstream-status.js';
-
-/** Largest non-streaming upstream body we accept. */
-const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export interface OpenAiCompatibleSettings {
   /** Provider id for routes, logs and messages. */

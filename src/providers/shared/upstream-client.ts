@@ -43,7 +43,7 @@ export interface UpstreamResponse {
 }
 
 export interface UpstreamTextRequestOptions extends UpstreamRequestOptions {
-  /** Largest successful body read; past it the call fails. An error body is cut at 64 KiB. */
+  /** Largest successful body read; past it the call fails. See {@link ERROR_BODY_LIMIT}. */
   readonly limitBytes: number;
 }
 
@@ -51,7 +51,7 @@ export interface UpstreamTextRequestOptions extends UpstreamRequestOptions {
 export interface UpstreamTextResponse {
   readonly status: number;
   readonly headers: UpstreamResponse['headers'];
-  /** The body as UTF-8; empty for an error body longer than {@link ERROR_BODY_LIMIT}. */
+  /** The body as UTF-8; empty for an error body cut short or past {@link ERROR_BODY_LIMIT}. */
   readonly text: string;
 }
 
@@ -69,8 +69,11 @@ export interface UpstreamClient {
   close(): Promise<void>;
 }
 
-/** Error bodies are only read for their message: at most this much of one is kept. */
+/** Error bodies are only read for their message: one longer than this comes back empty. */
 export const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Largest non-streaming upstream body the providers accept. */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /** Who hears of what a client does on its own: a request repeated after a stale connection. */
 export interface UpstreamObservers {
@@ -199,7 +202,6 @@ function readWhole(
     let parts: Buffer[] = [];
     let size = 0;
     let responded = false;
-    const isError = () => status < 200 || status >= 300;
     // Errors are made only when needed: capturing a stack costs more than the rest of the call.
     const stopListening = onAbort(signal, () =>
       controller?.abort(new errors.RequestAbortedError()),
@@ -214,7 +216,7 @@ function readWhole(
         responded = true;
         status = statusCode;
         headers = responseHeaders;
-        if (isError()) limit = Math.min(limit, ERROR_BODY_LIMIT);
+        if (isErrorStatus(statusCode)) limit = Math.min(limit, ERROR_BODY_LIMIT);
       },
       onResponseData(current, chunk) {
         size += chunk.length;
@@ -233,11 +235,15 @@ function readWhole(
         stopListening();
         if (!responded) reject(error);
         // An error body is only read for its message: too long or cut short, the status stands.
-        else if (isError() && !signal.aborted) resolve({ status, headers, text: '' });
+        else if (isErrorStatus(status) && !signal.aborted) resolve({ status, headers, text: '' });
         else reject(toUpstreamError(provider, error, signal, 'body'));
       },
     });
   });
+}
+
+function isErrorStatus(status: number): boolean {
+  return status < 200 || status >= 300;
 }
 
 /** The connection was never made: the upstream cannot have seen the request. */

@@ -72,9 +72,9 @@ export function statusError(
 }
 
 /**
- * Reads a body as UTF-8 up to `limitBytes`; throws UpstreamError past that. Plain listeners rather
- * than an async iterator: this runs for every non-streaming response, and the iterator's promise
- * per chunk and end-of-stream tracking cost more than the read itself.
+ * Reads a streamed body as UTF-8 up to `limitBytes` (error bodies of streams and passthrough;
+ * non-streaming calls use `requestText`); throws UpstreamError past that, and settles for a body
+ * that is already over.
  */
 export function readText(response: UpstreamResponse, limitBytes: number): Promise<string> {
   const { body } = response;
