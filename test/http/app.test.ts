@@ -112,6 +112,30 @@ describe('auth', () => {
     }
   });
 
+  it('keeps refusing keys near an accepted one, and names each key by its own id', async () => {
+    const logs = captureLogs([KEY]);
+    const { app } = await appWith({ logs });
+    const status = async (headers: Record<string, string>) =>
+      (await app.inject({ method: 'GET', url: '/v1/models', headers })).statusCode;
+    const second = 'second-key-abcdefgh';
+    // Each accepted twice: the second time is the remembered path.
+    for (const key of [KEY, KEY, second, second]) {
+      expect(await status({ authorization: `Bearer ${key}` })).toBe(200);
+    }
+    for (const near of [`${KEY}x`, KEY.slice(0, -1), KEY.toUpperCase(), `${second}${KEY}`]) {
+      expect(await status({ 'x-api-key': near }), near).toBe(401);
+    }
+    const keyIds = logs
+      .entries()
+      .filter((entry) => entry.msg === 'request completed' && entry.status === 200)
+      .map((entry) => entry.keyId);
+    expect(keyIds).toHaveLength(4);
+    expect(keyIds[0]).toMatch(/^key_[0-9a-f]{12}$/);
+    expect(keyIds[1]).toBe(keyIds[0]);
+    expect(keyIds[2]).not.toBe(keyIds[0]);
+    expect(keyIds[3]).toBe(keyIds[2]);
+  });
+
   it('requires a key on unknown routes and path variants too', async () => {
     const { app } = await appWith();
     for (const url of ['/V1/models', '/v1/models/', '//v1/models', '/healthz/', '/nope']) {

@@ -23,17 +23,11 @@ function sha256(value: string): Buffer {
 }
 
 /**
- * Resolves the caller's principal from `Authorization: Bearer <key>` or `x-api-key`. Keys are
- * compared as SHA-256 digests with timingSafeEqual against every stored key, with no early exit,
- * so neither the key's length nor which key matched shows in the timing. Query strings are never
- * read.
+ * The principal whose key this is. Keys are compared as SHA-256 digests with timingSafeEqual
+ * against every stored key, with no early exit, so neither the key's length nor which key matched
+ * shows in the timing.
  */
-export function resolvePrincipal(
-  headers: FastifyRequest['headers'],
-  keys: readonly StoredKey[],
-): Principal | undefined {
-  const presented = presentedKey(headers);
-  if (presented === undefined) return undefined;
+function matchKey(presented: string, keys: readonly StoredKey[]): Principal | undefined {
   const digest = sha256(presented);
   let match: Principal | undefined;
   for (const key of keys) {
@@ -42,6 +36,7 @@ export function resolvePrincipal(
   return match;
 }
 
+/** The key from `Authorization: Bearer <key>` or `x-api-key`; query strings are never read. */
 function presentedKey(headers: FastifyRequest['headers']): string | undefined {
   const authorization = headers.authorization;
   if (typeof authorization === 'string') {
@@ -60,6 +55,21 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
     return { digest, principal: { keyId: `key_${digest.toString('hex').slice(0, 12)}` } };
   });
   const anonymous: Principal = { keyId: 'anonymous' };
+  // Keys that matched, as presented: a client sends the same key on every request, and its digest
+  // costs ~1 µs with warm caches but ~8 µs at concurrency 1 (OpenSSL's code and tables gone cold
+  // between requests; CPU profile). At most one entry per configured key, since only an exact key
+  // gets in. A wrong key never finds an entry and always takes the digest path; the lookup
+  // compares a stored key's characters only after a full string-hash match, so its timing says
+  // nothing about how close a wrong key is.
+  const accepted = new Map<string, Principal>();
+  const principalOf = (presented: string): Principal | undefined => {
+    let principal = accepted.get(presented);
+    if (principal === undefined) {
+      principal = matchKey(presented, keys);
+      if (principal !== undefined) accepted.set(presented, principal);
+    }
+    return principal;
+  };
 
   return function apiKeyAuthHook(
     request: FastifyRequest,
@@ -75,7 +85,8 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
       done();
       return;
     }
-    const principal = resolvePrincipal(request.headers, keys);
+    const presented = presentedKey(request.headers);
+    const principal = presented === undefined ? undefined : principalOf(presented);
     if (principal === undefined) {
       done(new AuthenticationError());
       return;
