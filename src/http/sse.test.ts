@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk } from '../openai/chat-types.js';
+import type { StreamChunk } from '../providers/provider.js';
 import { primeStream, sendSse } from './sse.js';
 
 function chunk(content: string): ChatCompletionChunk {
@@ -12,6 +13,11 @@ function chunk(content: string): ChatCompletionChunk {
     model: 'm',
     choices: [{ index: 0, delta: { content }, finish_reason: null }],
   };
+}
+
+/** A batch of chunks made here (no upstream text). */
+function batch(...contents: string[]): StreamChunk[] {
+  return contents.map((content) => ({ chunk: chunk(content), json: undefined }));
 }
 
 /**
@@ -47,8 +53,8 @@ function fakeResponse() {
 describe('sendSse', () => {
   it('sends events that arrive together with [DONE] in the end call, and nothing after it', async () => {
     async function* upstream() {
-      yield chunk('a');
-      yield chunk('b');
+      yield batch('a');
+      yield batch('b');
     }
     const { calls, reply, request } = fakeResponse();
     const stream = await primeStream(upstream());
@@ -69,9 +75,9 @@ describe('sendSse', () => {
       release = resolve;
     });
     async function* upstream() {
-      yield chunk('a');
+      yield batch('a');
       await paused;
-      yield chunk('b');
+      yield batch('b');
     }
     const { calls, reply, request } = fakeResponse();
     const stream = await primeStream(upstream());
@@ -85,5 +91,33 @@ describe('sendSse', () => {
       ['write', `data: ${JSON.stringify(chunk('a'))}\n\n`],
       ['end', `data: ${JSON.stringify(chunk('b'))}\n\ndata: [DONE]\n\n`],
     ]);
+  });
+
+  it("sends a chunk's upstream text as it came, and the usage chunk only when asked", async () => {
+    const json = '{"choices":[{"delta":{"content":"a"},"index":0}],"id":"c","x_vendor":1}';
+    const usage = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 };
+    const usageChunk = { ...chunk(''), choices: [], usage };
+    for (const includeUsage of [false, true]) {
+      async function* upstream() {
+        yield [
+          { chunk: JSON.parse(json) as ChatCompletionChunk, json },
+          ...batch('b'),
+          { chunk: usageChunk, json: undefined },
+        ];
+      }
+      const { calls, reply, request } = fakeResponse();
+      await sendSse(request, reply, await primeStream(upstream()), {
+        includeUsage,
+        writeTimeoutMs: 1_000,
+      });
+      const usageEvent = includeUsage ? `data: ${JSON.stringify(usageChunk)}\n\n` : '';
+      expect(calls).toEqual([
+        [
+          'end',
+          `data: ${json}\n\ndata: ${JSON.stringify(chunk('b'))}\n\n${usageEvent}data: [DONE]\n\n`,
+        ],
+      ]);
+      expect(request.gateway.usage).toEqual(usage);
+    }
   });
 });

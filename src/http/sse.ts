@@ -2,9 +2,7 @@ import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asGatewayError, toErrorBody } from '../errors/gateway-error.js';
-import type { ChatCompletionChunk } from '../openai/chat-types.js';
-import { toJsonText } from '../openai/raw-json.js';
-import type { ChatStream } from '../providers/provider.js';
+import type { ChatStream, StreamChunk } from '../providers/provider.js';
 
 const DONE = 'data: [DONE]\n\n';
 
@@ -70,14 +68,15 @@ export async function sendSse(
   };
   try {
     for (let next = stream.first; next.done !== true; next = await stream.rest.next()) {
-      const chunk = next.value;
       if (response.destroyed) return;
-      if (chunk.usage != null && chunk.choices.length === 0) {
-        context.usage = chunk.usage;
-        if (!options.includeUsage) continue;
+      for (const { chunk, json } of next.value) {
+        if (chunk.usage != null && chunk.choices.length === 0) {
+          context.usage = chunk.usage;
+          if (!options.includeUsage) continue;
+        }
+        pending += `data: ${json ?? JSON.stringify(chunk)}\n\n`;
       }
-      pending += `data: ${toJsonText(chunk)}\n\n`;
-      if (!flushScheduled) {
+      if (!flushScheduled && pending !== '') {
         flushScheduled = true;
         setImmediate(flush);
       }
@@ -116,10 +115,10 @@ async function drained(response: ServerResponse, timeoutMs: number): Promise<voi
   controller.abort();
 }
 
-/** A stream whose first chunk has already arrived (see {@link primeStream}). */
+/** A stream whose first batch of chunks has already arrived (see {@link primeStream}). */
 export interface PrimedStream {
-  readonly first: IteratorResult<ChatCompletionChunk>;
-  readonly rest: AsyncIterator<ChatCompletionChunk>;
+  readonly first: IteratorResult<readonly StreamChunk[]>;
+  readonly rest: AsyncIterator<readonly StreamChunk[]>;
 }
 
 /**

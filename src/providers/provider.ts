@@ -26,14 +26,27 @@ export interface CallContext {
   readonly logger: ProviderLogger;
 }
 
+/** One chunk of a stream, with the upstream's own text of it when it is relayed unchanged. */
+export interface StreamChunk {
+  readonly chunk: ChatCompletionChunk;
+  /**
+   * `chunk` as the upstream sent it, on one line: the SSE writer sends this text rather than
+   * serialising the object again. Undefined for a chunk built or changed here.
+   */
+  readonly json: string | undefined;
+}
+
 /**
- * A stream of chunks. Providers yield OpenAI chunks in order and, when the upstream reports token
- * counts, exactly one final usage chunk (`choices: []`, `usage` set) whether or not the client asked
- * for it: the HTTP layer decides whether to send it (`stream_options.include_usage`) and logs it.
- * A failure after the stream began is thrown by the iterator as a GatewayError; a stream that ends
- * without the upstream's end marker throws too (it is truncated, not finished).
+ * A stream of chunks, in batches: the chunks that came in one upstream read are yielded as one
+ * non-empty array, so a consumer takes one async step per read rather than one per chunk.
+ * Providers yield OpenAI chunks in order and, when the upstream reports token counts, exactly one
+ * final usage chunk (`choices: []`, `usage` set) whether or not the client asked for it: the HTTP
+ * layer decides whether to send it (`stream_options.include_usage`) and logs it. A failure after
+ * the stream began is thrown by the iterator as a GatewayError, after the batch of the chunks
+ * before it; a stream that ends without the upstream's end marker throws too (it is truncated,
+ * not finished).
  */
-export type ChatStream = AsyncIterable<ChatCompletionChunk>;
+export type ChatStream = AsyncIterable<readonly StreamChunk[]>;
 
 /** THE provider interface. Every method throws GatewayError only. */
 export interface ChatProvider {

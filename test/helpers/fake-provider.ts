@@ -64,9 +64,9 @@ export function chunks(model: string, pieces: readonly string[]): ChatCompletion
   ];
 }
 
-/** An async iterable over fixed chunks. */
+/** A stream of fixed chunks, one batch each (as if each came in its own upstream read). */
 export async function* streamOf(items: readonly ChatCompletionChunk[]): ChatStream {
-  yield* items;
+  for (const chunk of items) yield [{ chunk, json: undefined }];
 }
 
 /** A provider that records its calls and answers with canned data unless told otherwise. */

@@ -11,6 +11,7 @@ import {
   completion,
   createFakeProvider,
   type FakeProviderBehaviour,
+  streamOf,
 } from '../helpers/fake-provider.js';
 import { captureLogs } from '../helpers/log-capture.js';
 
@@ -477,7 +478,7 @@ describe('chat completions', () => {
       ollama: {
         chatStream: async () =>
           (async function* () {
-            yield chunks('m1', ['Hel'])[0] as never;
+            yield* streamOf(chunks('m1', ['Hel']).slice(0, 1));
             throw new UpstreamTimeoutError('ollama', 'idle');
           })(),
       },

@@ -1,7 +1,14 @@
 import { UpstreamCredentialsError, UpstreamError } from '../../errors/gateway-error.js';
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
+import type { ChatCompletionChunk } from '../../openai/chat-types.js';
 import type { CallSignal } from '../call-signal.js';
-import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
+import type {
+  CallContext,
+  ChatProvider,
+  ChatStream,
+  ProviderDeps,
+  StreamChunk,
+} from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
 import {
   discardBody,
@@ -141,6 +148,11 @@ export function createOllamaProvider(
   };
 }
 
+/** A chunk made here: the SSE writer serialises it. */
+function built(chunk: ChatCompletionChunk): StreamChunk {
+  return { chunk, json: undefined };
+}
+
 async function* streamChunks(
   response: UpstreamResponse,
   model: string,
@@ -158,9 +170,7 @@ async function* streamChunks(
       now: deps.now,
       secrets,
     });
-    for await (const chunks of batches) {
-      for (const chunk of chunks) yield chunk;
-    }
+    for await (const chunks of batches) yield chunks.map(built);
     completed = true;
   } catch (error) {
     throw toUpstreamError(provider, error, signal, 'body');

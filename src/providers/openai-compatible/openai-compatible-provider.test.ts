@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../errors/gateway-error.js';
 import type { ChatCompletionChunk, ChatRequest } from '../../openai/chat-types.js';
-import type { CallContext } from '../provider.js';
+import type { CallContext, ChatStream, StreamChunk } from '../provider.js';
 import type {
   UpstreamClient,
   UpstreamRequestOptions,
@@ -47,10 +47,14 @@ function provider(upstream: UpstreamClient, secrets: string[] = []) {
   );
 }
 
-async function collect(stream: AsyncIterable<ChatCompletionChunk>) {
-  const items: ChatCompletionChunk[] = [];
-  for await (const item of stream) items.push(item);
+async function batches(stream: ChatStream) {
+  const items: (readonly StreamChunk[])[] = [];
+  for await (const batch of stream) items.push(batch);
   return items;
+}
+
+async function collect(stream: ChatStream): Promise<ChatCompletionChunk[]> {
+  return (await batches(stream)).flat().map((item) => item.chunk);
 }
 
 async function failure(promise: Promise<unknown>): Promise<GatewayError> {
@@ -185,6 +189,44 @@ describe('openai-compatible provider', () => {
     const chunks = await collect(await provider(upstream).chatStream(request, ctx()));
     expect(chunks).toHaveLength(2);
     expect(chunks[1]).toEqual(JSON.parse(usageChunk));
+  });
+
+  it("yields each read's chunks as one batch, with the upstream's text of unchanged chunks", async () => {
+    const usage = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 };
+    const { upstream } = stubUpstream(200, [
+      `data: ${chunk('a')}\n\ndata: ${chunk('b', { x_vendor: { b: 1, a: 2 } })}\n\n`,
+      // One event over two data lines: valid JSON, but its text would break SSE framing.
+      `data: ${chunk('c')}\n\ndata: {"id":"c1","choices":[]\ndata: ,"usage":null}\n\n`,
+      `data: ${chunk('d', { usage })}\n\ndata: [DONE]\n\n`,
+    ]);
+    const got = await batches(await provider(upstream).chatStream(request, ctx()));
+    expect(got.map((batch) => batch.length)).toEqual([2, 2, 1, 1]);
+    const [first, second, third, last] = got;
+    expect(first?.map((item) => item.json)).toEqual([
+      chunk('a'),
+      chunk('b', { x_vendor: { b: 1, a: 2 } }),
+    ]);
+    expect(second?.map((item) => item.json)).toEqual([chunk('c'), undefined]);
+    expect(second?.[1]?.chunk).toEqual({ id: 'c1', choices: [], usage: null });
+    // Usage moved off the content chunk: both changed, neither keeps the upstream's text.
+    expect(third?.[0]).toEqual({ chunk: JSON.parse(chunk('d')), json: undefined });
+    expect(last?.[0]?.json).toBeUndefined();
+    expect(last?.[0]?.chunk).toMatchObject({ choices: [], usage });
+  });
+
+  it('yields the chunks before a broken event of the same read, then fails', async () => {
+    const { upstream } = stubUpstream(200, [
+      `data: ${chunk('a')}\n\ndata: ${chunk('b')}\n\ndata: {not json\n\ndata: ${chunk('c')}\n\n`,
+    ]);
+    const stream = await provider(upstream).chatStream(request, ctx());
+    const seen: string[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const batch of stream) for (const item of batch) seen.push(item.json ?? '');
+      })(),
+    );
+    expect(seen).toEqual([chunk('a'), chunk('b')]);
+    expect(error.message).toMatch(/not JSON/);
   });
 
   it('fails a stream that ends without [DONE]', async () => {

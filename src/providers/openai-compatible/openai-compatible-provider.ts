@@ -7,9 +7,15 @@ import type {
   Usage,
 } from '../../openai/chat-types.js';
 import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
-import { tagRawJson } from '../../openai/raw-json.js';
+import { isSingleLine, tagRawJson } from '../../openai/raw-json.js';
 import type { CallSignal } from '../call-signal.js';
-import type { CallContext, ChatProvider, ChatStream, ProviderDeps } from '../provider.js';
+import type {
+  CallContext,
+  ChatProvider,
+  ChatStream,
+  ProviderDeps,
+  StreamChunk,
+} from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
 import {
   discardBody,
@@ -112,9 +118,10 @@ export function createOpenAiCompatibleProvider(
 }
 
 /**
- * Upstream SSE → chunks. Usage is normalised to one trailing `choices: []` chunk whether the
- * vendor sends it separately (OpenAI) or attached to the last content chunk (some compatibles).
- * A stream without `[DONE]` is truncated and fails; an in-stream `{"error":…}` fails.
+ * Upstream SSE → chunks, one batch per upstream read. Usage is normalised to one trailing
+ * `choices: []` chunk whether the vendor sends it separately (OpenAI) or attached to the last
+ * content chunk (some compatibles). A stream without `[DONE]` is truncated and fails; an in-stream
+ * `{"error":…}` or a broken event fails after the chunks of the same read before it.
  */
 async function* relayChunks(
   response: UpstreamResponse,
@@ -122,10 +129,11 @@ async function* relayChunks(
   secrets: readonly string[],
   signal: CallSignal,
 ): ChatStream {
-  let usageChunk: ChatCompletionChunk | undefined;
+  let usageChunk: StreamChunk | undefined;
   let finished = false;
   try {
     for await (const events of parseSse(response.body)) {
+      const batch: StreamChunk[] = [];
       for (const event of events) {
         // Read on to the end of the body after [DONE] so the pooled socket can be reused.
         if (finished) continue;
@@ -133,29 +141,29 @@ async function* relayChunks(
           finished = true;
           continue;
         }
-        let chunk: unknown;
+        let chunk: ChatCompletionChunk;
         try {
-          chunk = JSON.parse(event.data);
-        } catch {
-          throw new UpstreamError(`The ${provider} upstream sent a stream event that is not JSON.`);
+          chunk = toChunk(event.data, provider, secrets);
+        } catch (error) {
+          if (batch.length > 0) yield batch;
+          throw error;
         }
-        if (isErrorEvent(chunk)) {
-          const message = scrubSecrets(chunk.error.message ?? '', secrets, 300);
-          throw new UpstreamError(`The ${provider} upstream failed mid-stream: ${message}`);
-        }
-        if (!isChunk(chunk))
-          throw new UpstreamError(`The ${provider} upstream sent an invalid chunk.`);
+        // Unchanged chunks keep the upstream's own text, which the SSE writer sends as it came.
+        const json = isSingleLine(event.data) ? event.data : undefined;
         if (chunk.usage == null) {
-          // Unchanged: the SSE writer may send the upstream's own text.
-          yield tagRawJson(chunk, event.data);
+          batch.push({ chunk, json });
         } else if (chunk.choices.length === 0) {
-          usageChunk = tagRawJson(chunk, event.data);
+          usageChunk = { chunk, json };
         } else {
           const { usage, ...withoutUsage } = chunk;
-          yield withoutUsage as ChatCompletionChunk;
-          usageChunk = { ...withoutUsage, choices: [], usage: usage as Usage };
+          batch.push({ chunk: withoutUsage as ChatCompletionChunk, json: undefined });
+          usageChunk = {
+            chunk: { ...withoutUsage, choices: [], usage: usage as Usage },
+            json: undefined,
+          };
         }
       }
+      if (batch.length > 0) yield batch;
     }
   } catch (error) {
     if (!finished) throw toUpstreamError(provider, error, signal, 'body');
@@ -166,7 +174,23 @@ async function* relayChunks(
   if (!finished) {
     throw new UpstreamError(`The ${provider} upstream stream ended before it was complete.`);
   }
-  if (usageChunk !== undefined) yield usageChunk;
+  if (usageChunk !== undefined) yield [usageChunk];
+}
+
+/** One event's data as a chunk, or the upstream's failure (an error event, not a chunk). */
+function toChunk(data: string, provider: string, secrets: readonly string[]): ChatCompletionChunk {
+  let chunk: unknown;
+  try {
+    chunk = JSON.parse(data);
+  } catch {
+    throw new UpstreamError(`The ${provider} upstream sent a stream event that is not JSON.`);
+  }
+  if (isErrorEvent(chunk)) {
+    const message = scrubSecrets(chunk.error.message ?? '', secrets, 300);
+    throw new UpstreamError(`The ${provider} upstream failed mid-stream: ${message}`);
+  }
+  if (!isChunk(chunk)) throw new UpstreamError(`The ${provider} upstream sent an invalid chunk.`);
+  return chunk;
 }
 
 function invalidBody(provider: string): UpstreamError {
