@@ -2,14 +2,10 @@ import cluster from 'node:cluster';
 import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { appDepsFromSettings, buildApp } from './app.js';
-import { loadConfigFile } from './config/config-file.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { gatewayConfigFromSettings } from './config/gateway-config-from-env.js';
 import { ConfigError, loadSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
-import { clusterMetricsSource, shareWithPrimary } from './metrics/cluster-metrics.js';
-import { createGatewayMetrics, STALE_CONNECTION_OUTCOME } from './metrics/gateway-metrics.js';
-import { createMetricsServer } from './metrics/metrics-server.js';
 import { createProviders, providerSecrets } from './providers/registry.js';
 
 /** Delay before a crashed worker is replaced, so a worker that dies at start cannot spin. */
@@ -29,7 +25,11 @@ async function main(): Promise<void> {
     config =
       settings.configFile === undefined
         ? gatewayConfigFromSettings(settings)
-        : loadConfigFile(settings.configFile, process.env, { timeouts: settings.upstream });
+        : (await import('./config/config-file.js')).loadConfigFile(
+            settings.configFile,
+            process.env,
+            { timeouts: settings.upstream },
+          );
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -46,15 +46,29 @@ async function main(): Promise<void> {
   await serve(settings, config, logger);
 }
 
+/**
+ * The metrics modules, loaded only when metrics are on: prom-client costs ~40 ms of start-up and
+ * ~1.5 MB of heap (as `yaml` does ~30 ms and ~0.8 MB, loaded only for a config file).
+ */
+async function loadMetrics() {
+  const [gateway, clusterMetrics, server] = await Promise.all([
+    import('./metrics/gateway-metrics.js'),
+    import('./metrics/cluster-metrics.js'),
+    import('./metrics/metrics-server.js'),
+  ]);
+  return { ...gateway, ...clusterMetrics, ...server };
+}
+
 async function serve(settings: Settings, config: GatewayConfig, logger: Logger): Promise<void> {
-  const metrics = settings.metrics === undefined ? undefined : createGatewayMetrics();
+  const kit = settings.metrics === undefined ? undefined : await loadMetrics();
+  const metrics = kit?.createGatewayMetrics();
   const registry = createProviders(config, {
     logger,
-    ...(metrics === undefined
+    ...(kit === undefined || metrics === undefined
       ? {}
       : {
           onStaleRepeat: (provider: string) =>
-            metrics.upstreamAttempt(provider, STALE_CONNECTION_OUTCOME),
+            metrics.upstreamAttempt(provider, kit.STALE_CONNECTION_OUTCOME),
         }),
   });
   const app = await buildApp({
@@ -62,11 +76,11 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     metrics,
   });
   // In a cluster the primary serves /metrics for all workers; a worker only records.
-  if (metrics !== undefined && cluster.isWorker) shareWithPrimary(metrics);
+  if (kit !== undefined && metrics !== undefined && cluster.isWorker) kit.shareWithPrimary(metrics);
   const metricsServer =
-    metrics === undefined || settings.metrics === undefined || cluster.isWorker
+    kit === undefined || metrics === undefined || settings.metrics === undefined || cluster.isWorker
       ? undefined
-      : createMetricsServer(metrics, {
+      : kit.createMetricsServer(metrics, {
           ...settings.metrics,
           onError: (error) => logger.error({ err: error }, 'metrics rendering failed'),
         });
@@ -115,10 +129,11 @@ async function supervise(settings: Settings, logger: Logger): Promise<void> {
       'DEVELOPMENT_MODE is on: API-key auth is DISABLED. Anyone who can reach this port can use it.',
     );
   }
+  const kit = settings.metrics === undefined ? undefined : await loadMetrics();
   const metricsServer =
-    settings.metrics === undefined
+    kit === undefined || settings.metrics === undefined
       ? undefined
-      : createMetricsServer(clusterMetricsSource(), {
+      : kit.createMetricsServer(kit.clusterMetricsSource(), {
           ...settings.metrics,
           onError: (error) => logger.error({ err: error }, 'metrics aggregation failed'),
         });
