@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSingleLine, tagRawJson, toJsonText } from './raw-json.js';
+import { tagRawJson, toJsonText } from './raw-json.js';
 
 describe('raw JSON pass-through', () => {
   it('sends the upstream text of a tagged body, byte for byte, line breaks included', () => {
@@ -13,11 +13,5 @@ describe('raw JSON pass-through', () => {
 
   it('serialises untagged bodies', () => {
     expect(toJsonText({ a: 1 })).toBe('{"a":1}');
-  });
-
-  it('tells which texts would break SSE framing', () => {
-    expect(isSingleLine('{"a":"line\\nbreak escaped"}')).toBe(true);
-    expect(isSingleLine('{"a":\n1}')).toBe(false);
-    expect(isSingleLine('{"a":\r1}')).toBe(false);
   });
 });

@@ -22,8 +22,3 @@ export function tagRawJson<Value extends object>(value: Value, json: string): Va
 export function toJsonText(value: object): string {
   return (value as WithRawJson)[RAW_JSON] ?? JSON.stringify(value);
 }
-
-/** Whether `json` can be sent as one SSE `data:` line as it is (it has no line breaks). */
-export function isSingleLine(json: string): boolean {
-  return json.indexOf('\n') === -1 && json.indexOf('\r') === -1;
-}

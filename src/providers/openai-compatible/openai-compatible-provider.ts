@@ -7,7 +7,7 @@ import type {
   Usage,
 } from '../../openai/chat-types.js';
 import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
-import { isSingleLine, tagRawJson } from '../../openai/raw-json.js';
+import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallSignal } from '../call-signal.js';
 import type {
   CallContext,
@@ -149,7 +149,7 @@ async function* relayChunks(
           throw error;
         }
         // Unchanged chunks keep the upstream's own text, which the SSE writer sends as it came.
-        const json = isSingleLine(event.data) ? event.data : undefined;
+        const json = asOneLine(event.data);
         if (chunk.usage == null) {
           batch.push({ chunk, json });
         } else if (chunk.choices.length === 0) {
@@ -175,6 +175,14 @@ async function* relayChunks(
     throw new UpstreamError(`The ${provider} upstream stream ended before it was complete.`);
   }
   if (usageChunk !== undefined) yield [usageChunk];
+}
+
+/**
+ * `data` itself when it can be sent as one SSE `data:` line as it is: an event that came over
+ * several `data:` lines has line breaks, and its chunk is serialised again instead.
+ */
+function asOneLine(data: string): string | undefined {
+  return data.indexOf('\n') === -1 && data.indexOf('\r') === -1 ? data : undefined;
 }
 
 /** One event's data as a chunk, or the upstream's failure (an error event, not a chunk). */
