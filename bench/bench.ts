@@ -6,10 +6,11 @@
  *
  * Layout on a multi-core machine: this process (the load) on CPU 0, gateway and upstream on CPU 1.
  * Options: --duration S (10) --warmup S (2) --connections "16,64" --modes "nonstream,stream"
- * --targets "direct,bare,cerebras,ollama" --sequential N (500) --workers N (1)
+ * --targets "direct,bare,fastify,cerebras,ollama" --sequential N (500) --workers N (1)
  * --log-level (info: the access log on, as in production; warn shows what it costs)
- * `bare` is bench/bare-relay.ts: node:http + undici with no features, the yardstick of what Node
- * allows; "CPU ÷ bare" is the gateway's cost over it.
+ * `bare` and `fastify` are bench/bare-relay.ts (built to dist/bench/): `node:http` or Fastify, and
+ * undici, with no features; the yardsticks of what Node, and Node with our framework, allow.
+ * "CPU ÷ bare" and "CPU ÷ Fastify" are a target's cost over them.
  * --baseline PATH: another build's main.js (e.g. a git worktree of an older commit), run beside
  * this one: targets `base:cerebras` and `base:ollama` are measured right after their own, so a
  * change is compared within one run, not across runs a machine's noise can tell apart.
@@ -38,7 +39,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '16,64' },
     modes: { type: 'string', default: 'nonstream,stream' },
-    targets: { type: 'string', default: 'direct,bare,cerebras,ollama' },
+    targets: { type: 'string', default: 'direct,bare,fastify,cerebras,ollama' },
     sequential: { type: 'string', default: '500' },
     smoke: { type: 'boolean', default: false },
     workers: { type: 'string', default: '1' },
@@ -65,7 +66,9 @@ const sequential = smoke ? 50 : Number(values.sequential);
 const KEY = 'bench-key-0123456789';
 const workers = Number(values.workers);
 
-if (!existsSync('dist/main.js')) throw new Error('run `npm run build` first (npm run bench does)');
+for (const built of ['dist/main.js', 'dist/bench/bare-relay.js']) {
+  if (!existsSync(built)) throw new Error(`no ${built}: \`npm run bench\` builds it`);
+}
 if (!existsSync('/proc/self/stat')) throw new Error('the benchmark reads /proc (Linux only)');
 if (hasTaskset()) execFileSync('taskset', ['-cp', '0', String(process.pid)], { stdio: 'ignore' });
 
@@ -84,19 +87,18 @@ const upstream = spawn(upstreamCommand, upstreamArgs, { stdio: ['ignore', 'pipe'
 children.push(upstream);
 const upstreamUrl = (await waitForLine(upstream, /ready (\S+)/))[1] ?? '';
 
-const [bareCommand, bareArgs] = pin(1, process.execPath, [
-  '--import',
-  'tsx',
-  'bench/bare-relay.ts',
-]);
-const bare = targets.includes('bare')
-  ? spawn(bareCommand, bareArgs, {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, BARE_UPSTREAM_URL: upstreamUrl },
-    })
-  : undefined;
-if (bare !== undefined) children.push(bare);
-const bareUrl = bare === undefined ? '' : ((await waitForLine(bare, /ready (\S+)/))[1] ?? '');
+/** Starts a yardstick relay (`node` or `fastify`) in front of the upstream; resolves to its URL. */
+async function startBare(framework: string): Promise<{ url: string; pid: number }> {
+  const [command, args] = pin(1, process.execPath, ['dist/bench/bare-relay.js']);
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BARE_UPSTREAM_URL: upstreamUrl, BARE_FRAMEWORK: framework },
+  });
+  children.push(child);
+  return { url: (await waitForLine(child, /ready (\S+)/))[1] ?? '', pid: child.pid ?? 0 };
+}
+const bare = targets.includes('bare') ? await startBare('node') : undefined;
+const bareFastify = targets.includes('fastify') ? await startBare('fastify') : undefined;
 
 /** Starts a gateway build (its main.js) in front of the upstream; resolves once healthy. */
 async function startGateway(mainPath: string): Promise<{ url: string; pid: number }> {
@@ -130,6 +132,7 @@ const baseline = baselinePath === undefined ? undefined : await startGateway(bas
 const pids: Record<string, number> = {
   direct: upstream.pid ?? 0,
   bare: bare?.pid ?? 0,
+  fastify: bareFastify?.pid ?? 0,
   cerebras: gateway.pid,
   ollama: gateway.pid,
   'base:cerebras': baseline?.pid ?? 0,
@@ -138,7 +141,8 @@ const pids: Record<string, number> = {
 
 const urls: Record<string, string> = {
   direct: `${upstreamUrl}/v1/chat/completions`,
-  bare: `${bareUrl}/v1/chat/completions`,
+  bare: `${bare?.url ?? ''}/v1/chat/completions`,
+  fastify: `${bareFastify?.url ?? ''}/v1/chat/completions`,
   cerebras: `${gateway.url}/cerebras/v1/chat/completions`,
   ollama: `${gateway.url}/ollama/v1/chat/completions`,
   'base:cerebras': `${baseline?.url ?? ''}/cerebras/v1/chat/completions`,
@@ -234,8 +238,8 @@ const fixed = (value: number, digits: number) => value.toFixed(digits);
 const lines = [
   `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s), ${rounds} round(s)${baselinePath === undefined ? '' : `, baseline ${baselinePath}`})`,
   '',
-  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | RSS max MB | private max MB |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | CPU ÷ Fastify | RSS max MB | private max MB |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const point of points) {
   const same = (target: string) =>
@@ -247,15 +251,17 @@ for (const point of points) {
         other.round === point.round,
     );
   const direct = same('direct');
-  const bareCost = same('bare');
   const ratio =
     direct === undefined ? '—' : fixed(point.requestsPerSecond / direct.requestsPerSecond, 2);
-  const overBare =
-    bareCost === undefined || point.target === 'direct'
+  /** CPU per request over a yardstick's in the same round, for the targets in front of it. */
+  const cpuOver = (yardstick: string) => {
+    const other = same(yardstick);
+    return other === undefined || point.target === 'direct'
       ? '—'
-      : fixed(point.cpuMsPerRequest / bareCost.cpuMsPerRequest, 2);
+      : fixed(point.cpuMsPerRequest / other.cpuMsPerRequest, 2);
+  };
   lines.push(
-    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${overBare} | ${fixed(point.rssMaxMb, 1)} | ${fixed(point.privateMaxMb, 1)} |`,
+    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${cpuOver('bare')} | ${cpuOver('fastify')} | ${fixed(point.rssMaxMb, 1)} | ${fixed(point.privateMaxMb, 1)} |`,
   );
 }
 lines.push(...roundsSummary(points));

@@ -15,15 +15,15 @@ export interface Point {
 
 /**
  * With two rounds or more: per target, mode and concurrency, the median over the rounds of CPU per
- * request and of CPU ÷ bare (each round against the bare relay of the same round). Single runs on
+ * request and of CPU ÷ each yardstick (`bare`, `fastify`: against its point of the same round). Single runs on
  * a shared machine move by ±10%; medians of alternated rounds are what to compare two builds by.
  */
 export function roundsSummary(points: readonly Point[]): string[] {
   if (!points.some((point) => point.round > 0)) return [];
   const lines = [
     '',
-    '| target | mode | conc | rounds | median CPU ms/req | median CPU ÷ bare |',
-    '|---|---|---|---:|---:|---:|',
+    '| target | mode | conc | rounds | median CPU ms/req | median CPU ÷ bare | median CPU ÷ Fastify |',
+    '|---|---|---|---:|---:|---:|---:|',
   ];
   const seen = new Set<string>();
   for (const point of points) {
@@ -36,21 +36,22 @@ export function roundsSummary(points: readonly Point[]): string[] {
         other.mode === point.mode &&
         other.connections === point.connections,
     );
-    const overBare = rounds.flatMap((round) => {
-      const bare = points.find(
-        (other) =>
-          other.target === 'bare' &&
-          other.mode === round.mode &&
-          other.connections === round.connections &&
-          other.round === round.round,
-      );
-      return bare === undefined ? [] : [round.cpuMsPerRequest / bare.cpuMsPerRequest];
-    });
-    const ratio =
-      point.target === 'direct' || overBare.length === 0 ? '—' : median(overBare).toFixed(2);
+    const over = (yardstick: string) => {
+      const ratios = rounds.flatMap((round) => {
+        const other = points.find(
+          (candidate) =>
+            candidate.target === yardstick &&
+            candidate.mode === round.mode &&
+            candidate.connections === round.connections &&
+            candidate.round === round.round,
+        );
+        return other === undefined ? [] : [round.cpuMsPerRequest / other.cpuMsPerRequest];
+      });
+      return point.target === 'direct' || ratios.length === 0 ? '—' : median(ratios).toFixed(2);
+    };
     const cpu = median(rounds.map((round) => round.cpuMsPerRequest)).toFixed(3);
     lines.push(
-      `| ${point.target} | ${point.mode} | ${point.connections} | ${rounds.length} | ${cpu} | ${ratio} |`,
+      `| ${point.target} | ${point.mode} | ${point.connections} | ${rounds.length} | ${cpu} | ${over('bare')} | ${over('fastify')} |`,
     );
   }
   return lines;
