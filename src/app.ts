@@ -29,6 +29,7 @@ import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
 import { createAccessLog } from './logging/access-log.js';
+import { lazyChildLogger } from './logging/lazy-child-logger.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
@@ -128,6 +129,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       disableRequestLogging: true,
       requestIdLogLabel: 'requestId',
     }),
+    childLoggerFactory: lazyChildLogger,
     genReqId: generateRequestId,
     requestIdHeader: false,
     bodyLimit,
