@@ -43,20 +43,41 @@ export function createLogger(options: LoggerOptions): Logger {
             const arg = args[index];
             if (typeof arg === 'string') args[index] = scrub(arg);
           }
+          // Given no message, pino takes an error's own (`log.error(err)`, `log.warn({ err })`),
+          // past this hook: it is handed over scrubbed instead.
+          const errorMessage = args.length === 1 ? ownErrorMessage(args[0]) : undefined;
+          if (errorMessage !== undefined) {
+            method.apply(this, [args[0] as object, scrub(errorMessage)]);
+            return;
+          }
           method.apply(this, args);
         },
       },
       serializers: {
-        err: (error: Error) => {
-          const serialized = stdSerializers.err(error);
-          return {
-            ...serialized,
-            message: scrub(serialized.message),
-            stack: scrub(serialized.stack),
-          };
+        // Anything can be logged as `err`: what is not error-like passes through, a string scrubbed.
+        err: (error: unknown) => {
+          const serialized: unknown = stdSerializers.err(error as Error);
+          if (typeof serialized === 'string') return scrub(serialized);
+          if (typeof serialized !== 'object' || serialized === null) return serialized;
+          const scrubbed: Record<string, unknown> = { ...serialized };
+          for (const key of ['message', 'stack']) {
+            const text = scrubbed[key];
+            if (typeof text === 'string') scrubbed[key] = scrub(text);
+          }
+          return scrubbed;
         },
       },
     },
     options.destination ?? createStdoutDestination(),
   );
+}
+
+/** The message pino would log for a lone object: an Error's, or its `err`'s when it has no `msg`. */
+function ownErrorMessage(value: unknown): string | undefined {
+  if (value instanceof Error) return value.message;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { err, msg } = value as { err?: unknown; msg?: unknown };
+  if (msg !== undefined || typeof err !== 'object' || err === null) return undefined;
+  const { message } = err as { message?: unknown };
+  return typeof message === 'string' ? message : undefined;
 }
