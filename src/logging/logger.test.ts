@@ -41,6 +41,33 @@ describe('createLogger', () => {
     expect(plain).toMatchObject({ msg: 'bad key [REDACTED]' });
   });
 
+  it('scrubs every string of a logged error, its own fields and its causes included', () => {
+    const { logger, lines, parsed } = capture();
+    const cause = Object.assign(new Error(`refused ${SECRET}`), { body: `echo ${SECRET}` });
+    const error = Object.assign(new Error('wrapped', { cause }), {
+      status: 401,
+      detail: { headers: { 'x-token': SECRET }, echoed: [`key ${SECRET}`] },
+    });
+    logger.error({ err: error }, 'upstream failed');
+    expect(lines.join('')).not.toContain(SECRET);
+    const [line] = parsed();
+    expect(line?.err).toMatchObject({
+      message: 'wrapped: refused [REDACTED]',
+      status: 401,
+      detail: { headers: { 'x-token': '[REDACTED]' }, echoed: ['key [REDACTED]'] },
+    });
+  });
+
+  it('logs an error whose fields nest deeply or loop, cut at a few levels', () => {
+    const { logger, parsed } = capture();
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    logger.error({ err: Object.assign(new Error('odd'), { loop }) }, 'x');
+    const err = parsed()[0]?.err as { loop: Record<string, unknown> };
+    expect(err.loop.name).toBe('loop');
+    expect(JSON.stringify(err)).toContain('[too deep]');
+  });
+
   it('leaves lines with no error message as pino writes them', () => {
     const { logger, parsed } = capture();
     logger.info({ code: 'x' });

@@ -27,7 +27,8 @@ export const REDACT_PATHS: readonly string[] = [
 
 /**
  * JSON lines (pino escapes CR/LF, so a client value cannot forge a line), the level as a label,
- * credentials redacted by path, and error messages and stacks scrubbed of every known secret.
+ * credentials redacted by path, and messages and every string of a logged error scrubbed of every
+ * known secret and credential-shaped token.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const scrub = (text: string) => scrubSecrets(text, options.secrets, 4_000);
@@ -54,22 +55,27 @@ export function createLogger(options: LoggerOptions): Logger {
         },
       },
       serializers: {
-        // Anything can be logged as `err`: what is not error-like passes through, a string scrubbed.
-        err: (error: unknown) => {
-          const serialized: unknown = stdSerializers.err(error as Error);
-          if (typeof serialized === 'string') return scrub(serialized);
-          if (typeof serialized !== 'object' || serialized === null) return serialized;
-          const scrubbed: Record<string, unknown> = { ...serialized };
-          for (const key of ['message', 'stack']) {
-            const text = scrubbed[key];
-            if (typeof text === 'string') scrubbed[key] = scrub(text);
-          }
-          return scrubbed;
-        },
+        // Every string of a logged error is scrubbed, not only its message and stack: libraries
+        // attach fields of their own (a body, options, headers). Anything can be logged as `err`.
+        err: (error: unknown) => scrubStrings(stdSerializers.err(error as Error), scrub, 0),
       },
     },
     options.destination ?? createStdoutDestination(),
   );
+}
+
+/** How deep into a logged error's fields strings are scrubbed; deeper objects are left out. */
+const MAX_ERROR_DEPTH = 5;
+
+/** A copy of `value` with every string scrubbed, to {@link MAX_ERROR_DEPTH} levels (cycles end there). */
+function scrubStrings(value: unknown, scrub: (text: string) => string, depth: number): unknown {
+  if (typeof value === 'string') return scrub(value);
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_ERROR_DEPTH) return '[too deep]';
+  if (Array.isArray(value)) return value.map((item) => scrubStrings(item, scrub, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = scrubStrings(item, scrub, depth + 1);
+  return copy;
 }
 
 /** The message pino would log for a lone object: an Error's, or its `err`'s when it has no `msg`. */
