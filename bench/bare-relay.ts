@@ -16,6 +16,9 @@ import { Pool } from 'undici';
 const upstreamUrl = process.env.BARE_UPSTREAM_URL;
 if (upstreamUrl === undefined) throw new Error('BARE_UPSTREAM_URL is required');
 const framework = process.env.BARE_FRAMEWORK ?? 'node';
+if (framework !== 'node' && framework !== 'fastify') {
+  throw new Error(`BARE_FRAMEWORK must be node or fastify (got ${framework})`);
+}
 const port = Number(process.env.BARE_PORT ?? '0');
 const pool = new Pool(upstreamUrl, { keepAliveTimeout: 4_000 });
 
