@@ -68,6 +68,23 @@ describe('createLogger', () => {
     expect(JSON.stringify(err)).toContain('[too deep]');
   });
 
+  it('logs bytes by their length and other values as JSON shows them', () => {
+    const { logger, lines, parsed } = capture();
+    const when = new Date(Date.UTC(2026, 10, 26));
+    const error = Object.assign(new Error('odd'), {
+      body: Buffer.from(`token ${SECRET}`),
+      when,
+      url: new URL(`https://example.test/v1?key=${SECRET}`),
+    });
+    logger.error({ err: error }, 'x');
+    expect(lines.join('')).not.toContain(SECRET);
+    expect(parsed()[0]?.err).toMatchObject({
+      body: '[30 bytes]',
+      when: '2026-11-26T00:00:00.000Z',
+      url: 'https://example.test/v1?key=[REDACTED]',
+    });
+  });
+
   it('leaves lines with no error message as pino writes them', () => {
     const { logger, parsed } = capture();
     logger.info({ code: 'x' });

@@ -64,14 +64,20 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
-/** How deep into a logged error's fields strings are scrubbed; deeper objects are left out. */
+/** How deep into a logged error's fields strings are scrubbed; deeper objects become a marker. */
 const MAX_ERROR_DEPTH = 5;
 
-/** A copy of `value` with every string scrubbed, to {@link MAX_ERROR_DEPTH} levels (cycles end there). */
+/**
+ * A copy of `value` as JSON would show it, every string scrubbed, to {@link MAX_ERROR_DEPTH}
+ * levels (cycles end there). Bytes are logged by their length only: they may hold a secret too.
+ */
 function scrubStrings(value: unknown, scrub: (text: string) => string, depth: number): unknown {
   if (typeof value === 'string') return scrub(value);
   if (typeof value !== 'object' || value === null) return value;
+  if (ArrayBuffer.isView(value)) return `[${value.byteLength} bytes]`;
   if (depth >= MAX_ERROR_DEPTH) return '[too deep]';
+  const { toJSON } = value as { toJSON?: unknown };
+  if (typeof toJSON === 'function') return scrubStrings(toJSON.call(value), scrub, depth + 1);
   if (Array.isArray(value)) return value.map((item) => scrubStrings(item, scrub, depth + 1));
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) copy[key] = scrubStrings(item, scrub, depth + 1);
