@@ -31,7 +31,7 @@ import {
   waitForHealth,
   waitForLine,
 } from './child-processes.js';
-import { type Point, roundsSummary } from './rounds-summary.js';
+import { besidePoint, cpuOver, type Point, roundsSummary } from './rounds-summary.js';
 
 const { values } = parseArgs({
   options: {
@@ -242,26 +242,15 @@ const lines = [
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
 ];
 for (const point of points) {
-  const same = (target: string) =>
-    points.find(
-      (other) =>
-        other.target === target &&
-        other.mode === point.mode &&
-        other.connections === point.connections &&
-        other.round === point.round,
-    );
-  const direct = same('direct');
+  const direct = besidePoint(points, point, 'direct');
   const ratio =
     direct === undefined ? '—' : fixed(point.requestsPerSecond / direct.requestsPerSecond, 2);
-  /** CPU per request over a yardstick's in the same round, for the targets in front of it. */
-  const cpuOver = (yardstick: string) => {
-    const other = same(yardstick);
-    return other === undefined || point.target === 'direct'
-      ? '—'
-      : fixed(point.cpuMsPerRequest / other.cpuMsPerRequest, 2);
+  const over = (yardstick: string) => {
+    const value = cpuOver(points, point, yardstick);
+    return value === undefined ? '—' : fixed(value, 2);
   };
   lines.push(
-    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${cpuOver('bare')} | ${cpuOver('fastify')} | ${fixed(point.rssMaxMb, 1)} | ${fixed(point.privateMaxMb, 1)} |`,
+    `| ${point.target} | ${point.mode} | ${point.connections} | ${point.requestsPerSecond} | ${ratio} | ${fixed(point.p50, 2)} | ${fixed(point.p99, 2)} | ${point.errors} | ${fixed(point.cpuMsPerRequest, 3)} | ${over('bare')} | ${over('fastify')} | ${fixed(point.rssMaxMb, 1)} | ${fixed(point.privateMaxMb, 1)} |`,
   );
 }
 lines.push(...roundsSummary(points));

@@ -13,6 +13,33 @@ export interface Point {
   privateMaxMb: number;
 }
 
+/** The point of `target` measured beside `point`: same mode, concurrency and round. */
+export function besidePoint(
+  points: readonly Point[],
+  point: Point,
+  target: string,
+): Point | undefined {
+  return points.find(
+    (other) =>
+      other.target === target &&
+      other.mode === point.mode &&
+      other.connections === point.connections &&
+      other.round === point.round,
+  );
+}
+
+/** CPU per request over a yardstick's beside it; undefined for the upstream itself or no yardstick. */
+export function cpuOver(
+  points: readonly Point[],
+  point: Point,
+  yardstick: string,
+): number | undefined {
+  const other = besidePoint(points, point, yardstick);
+  return other === undefined || point.target === 'direct'
+    ? undefined
+    : point.cpuMsPerRequest / other.cpuMsPerRequest;
+}
+
 /**
  * With two rounds or more: per target, mode and concurrency, the median over the rounds of CPU per
  * request and of CPU ÷ each yardstick (`bare`, `fastify`: against its point of the same round). Single runs on
@@ -37,17 +64,8 @@ export function roundsSummary(points: readonly Point[]): string[] {
         other.connections === point.connections,
     );
     const over = (yardstick: string) => {
-      const ratios = rounds.flatMap((round) => {
-        const other = points.find(
-          (candidate) =>
-            candidate.target === yardstick &&
-            candidate.mode === round.mode &&
-            candidate.connections === round.connections &&
-            candidate.round === round.round,
-        );
-        return other === undefined ? [] : [round.cpuMsPerRequest / other.cpuMsPerRequest];
-      });
-      return point.target === 'direct' || ratios.length === 0 ? '—' : median(ratios).toFixed(2);
+      const ratios = rounds.flatMap((round) => cpuOver(points, round, yardstick) ?? []);
+      return ratios.length === 0 ? '—' : median(ratios).toFixed(2);
     };
     const cpu = median(rounds.map((round) => round.cpuMsPerRequest)).toFixed(3);
     lines.push(
