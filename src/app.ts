@@ -31,6 +31,7 @@ import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
 import { createAccessLog } from './logging/access-log.js';
 import { lazyChildLogger } from './logging/lazy-child-logger.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { createModelListings } from './providers/model-listings.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
 import { createModelRouter } from './routing/model-router.js';
@@ -219,11 +220,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics: deps.metrics,
     streamWriteTimeoutMs: deps.streamWriteTimeoutMs ?? 60_000,
   };
+  const listings = createModelListings({ now, logger: app.log });
   healthRoutes(app, {
-    ...routeOptions,
-    timeoutMs: deps.readiness?.timeoutMs ?? 2_000,
-    cacheMs: deps.readiness?.cacheMs ?? 5_000,
-    now,
+    providers: deps.providers,
+    defaultProvider,
+    listings,
+    probe: {
+      timeoutMs: deps.readiness?.timeoutMs ?? 2_000,
+      maxAgeMs: deps.readiness?.cacheMs ?? 5_000,
+    },
   });
   chatCompletionRoutes(app, routeOptions);
   embeddingsRoutes(app, routeOptions);
@@ -233,9 +238,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   modelRoutes(app, {
     ...routeOptions,
-    timeoutMs: deps.modelList?.timeoutMs ?? 5_000,
-    cacheMs: deps.modelList?.cacheMs ?? 10_000,
-    now,
+    listings,
+    listing: {
+      timeoutMs: deps.modelList?.timeoutMs ?? 5_000,
+      maxAgeMs: deps.modelList?.cacheMs ?? 10_000,
+    },
     publicNames: pool.publicNames().map((entry) => entry.id),
   });
   return app;

@@ -167,11 +167,14 @@ describe('models', () => {
 
 describe('health and readiness', () => {
   let down: GatewayHarness;
+  let fresh: GatewayHarness;
   beforeAll(async () => {
     down = await startGateway({ OLLAMA_HOST: `http://127.0.0.1:${await unusedPort()}` });
+    fresh = await startGateway({});
   });
   afterAll(async () => {
     await down.close();
+    await fresh.close();
   });
 
   it('GET /healthz is 200 without a key and calls no upstream', async () => {
@@ -182,15 +185,17 @@ describe('health and readiness', () => {
     expect(gateway.upstream.requests).toHaveLength(0);
   });
 
-  it('GET /readyz is 200 without a key and names each provider', async () => {
-    const response = await fetch(`${gateway.url}/readyz`);
+  it('GET /readyz is 200 without a key, names each provider, and its probes serve /v1/models', async () => {
+    const response = await fetch(`${fresh.url}/readyz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: 'ready',
       providers: { ollama: 'ok', cerebras: 'ok' },
     });
-    const probes = gateway.upstream.requests.map((request) => request.path).sort();
+    const probes = fresh.upstream.requests.map((request) => request.path).sort();
     expect(probes).toEqual(['/api/tags', '/v1/models']);
+    await fresh.client('').models.list();
+    expect(fresh.upstream.requests).toHaveLength(2);
   });
 
   it('GET /readyz is 503 when the default provider (ollama) is unreachable', async () => {

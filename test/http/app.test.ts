@@ -753,7 +753,7 @@ describe('merged model list', () => {
     expect(cerebras.calls).toHaveLength(1);
   });
 
-  it('fails with the default provider error only when every provider is down', async () => {
+  it("answers 200 with the config's public names alone when every provider is down", async () => {
     const down = {
       listModels: async () => {
         throw new UpstreamTimeoutError('x', 'first_byte');
@@ -761,8 +761,17 @@ describe('merged model list', () => {
     };
     const { app } = await appWith({ ollama: down, cerebras: down });
     const response = await app.inject({ method: 'GET', url: '/v1/models', headers: auth });
-    expect(response.statusCode).toBe(504);
-    expectEnvelope(response.body, 'api_error', 'upstream_timeout');
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ object: 'list', data: [] });
+  });
+
+  it("shares each provider's listing with /readyz: one upstream call serves both", async () => {
+    const { app, ollama, cerebras } = await appWith();
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    const models = await app.inject({ method: 'GET', url: '/v1/models', headers: auth });
+    expect(models.statusCode).toBe(200);
+    expect(ollama.calls.filter((call) => call.method === 'listModels')).toHaveLength(1);
+    expect(cerebras.calls.filter((call) => call.method === 'listModels')).toHaveLength(1);
   });
 });
 
