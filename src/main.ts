@@ -6,7 +6,8 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { gatewayConfigFromSettings } from './config/gateway-config-from-env.js';
 import { ConfigError, loadSettings, type Settings } from './config/settings.js';
 import { createLogger } from './logging/logger.js';
-import { createProviders, providerSecrets } from './providers/registry.js';
+import { startupSummary } from './logging/startup-summary.js';
+import { createProviders, nativeApiProviders, providerSecrets } from './providers/registry.js';
 
 /** Delay before a crashed worker is replaced, so a worker that dies at start cannot spin. */
 const RESPAWN_DELAY_MS = 1_000;
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   const secrets = [...settings.apiKeys, ...providerSecrets(config)];
   const logger = createLogger({ level: settings.logLevel, secrets });
   if (settings.workers > 1 && cluster.isPrimary) {
+    logSummary(logger, settings, config, `http://${settings.host}:${settings.port}`);
     await supervise(settings, logger);
     return;
   }
@@ -119,7 +121,14 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     const { port } = await metricsServer.listen();
     logger.info({ host: settings.metrics.host, port }, 'metrics listening on /metrics');
   }
-  await app.listen({ host: settings.host, port: settings.port });
+  const address = await app.listen({ host: settings.host, port: settings.port });
+  // In a cluster the primary logged it once for all workers.
+  if (cluster.isPrimary) logSummary(logger, settings, config, address);
+}
+
+function logSummary(logger: Logger, settings: Settings, config: GatewayConfig, listen: string) {
+  const summary = startupSummary(settings, config, listen, nativeApiProviders(config));
+  logger.info(summary.fields, summary.message);
 }
 
 /** The primary of a cluster: forks the workers, replaces crashed ones, drains them on SIGTERM. */

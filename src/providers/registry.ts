@@ -89,6 +89,13 @@ export function createProviders(
   };
 }
 
+/** The configured providers that also relay their vendor's own API (`/{name}/api/*`). */
+export function nativeApiProviders(config: GatewayConfig): readonly string[] {
+  return config.providers
+    .filter((provider) => provider.kind === 'ollama')
+    .map((provider) => provider.name);
+}
+
 /** The only place that lists the provider kinds. */
 function createProvider(settings: ProviderConfig, deps: ProviderDeps): ChatProvider {
   switch (settings.kind) {

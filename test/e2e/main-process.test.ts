@@ -261,6 +261,18 @@ describe('main process', () => {
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const access = entries.filter((entry) => entry.msg === 'request completed');
     expect(access.map((entry) => entry.status)).toEqual([200, 200, 401, 502]);
+    const summaries = entries.filter((entry) => String(entry.msg).startsWith('ai-gateway on '));
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({
+      level: 'info',
+      listen: url,
+      defaultProvider: 'ollama',
+      providers: [
+        { name: 'ollama', kind: 'ollama', baseUrl: fixture.upstream.url },
+        { name: 'cerebras', kind: 'cerebras', baseUrl: `${fixture.upstream.url}/v1` },
+      ],
+      routes: ['/v1/*', '/ollama/v1/*', '/cerebras/v1/*', '/ollama/api/*'],
+    });
     expect(entries.some((entry) => entry.level === 'error')).toBe(true);
     for (const output of [gateway.stdout(), gateway.stderr()]) {
       expect(output).not.toContain(CLIENT_CANARY);
