@@ -2,27 +2,16 @@ import { UpstreamCredentialsError, UpstreamError } from '../../errors/gateway-er
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
 import type { ChatCompletionChunk } from '../../openai/chat-types.js';
 import type { CallSignal } from '../call-signal.js';
-import type {
-  CallContext,
-  ChatProvider,
-  ChatStream,
-  ProviderDeps,
-  StreamChunk,
-} from '../provider.js';
+import type { ChatProvider, ChatStream, ProviderDeps, StreamChunk } from '../provider.js';
 import { parseNdjson } from '../shared/ndjson-parser.js';
 import {
   discardBody,
   ERROR_BODY_LIMIT,
-  MAX_RESPONSE_BYTES,
   toUpstreamError,
   type UpstreamResponse,
 } from '../shared/upstream-client.js';
-import {
-  parseJson,
-  readText,
-  statusError,
-  upstreamStatusError,
-} from '../shared/upstream-status.js';
+import { callJson, openStream } from '../shared/upstream-json.js';
+import { readText } from '../shared/upstream-status.js';
 import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
 import {
   fromOllamaEmbedResponse,
@@ -49,44 +38,14 @@ export function createOllamaProvider(
   const { upstream, now, generateId } = deps;
   const provider = settings.name;
   const secrets = settings.secrets ?? [];
-  const context = { provider, secrets };
 
-  /** A non-streaming call: the body parsed, or the upstream's failure as a GatewayError. */
-  async function call(
-    ctx: CallContext,
-    path: string,
-    body?: string,
-    model?: string,
-  ): Promise<unknown> {
-    const response = await upstream.requestText({
-      method: body === undefined ? 'GET' : 'POST',
-      path,
-      body,
-      signal: ctx.signal,
-      requestId: ctx.requestId,
-      limitBytes: MAX_RESPONSE_BYTES,
-    });
-    if (response.status !== 200) throw statusError(response, { ...context, model });
-    return parseJson(response.text, provider);
-  }
-
-  async function postChat(body: string, model: string, ctx: CallContext) {
-    const response = await upstream.request({
-      method: 'POST',
-      path: '/api/chat',
-      body,
-      signal: ctx.signal,
-      requestId: ctx.requestId,
-    });
-    if (response.status !== 200) throw await upstreamStatusError(response, { ...context, model });
-    return response;
-  }
+  const target = { upstream, provider, secrets };
 
   return {
     id: provider,
 
     async listModels(ctx) {
-      const body = await call(ctx, '/api/tags');
+      const { body } = await callJson(target, ctx, { path: '/api/tags' });
       if (!isOllamaTagsResponse(body)) {
         throw new UpstreamError('The ollama upstream returned an unexpected model list.');
       }
@@ -96,7 +55,11 @@ export function createOllamaProvider(
     async chat(request, ctx) {
       // Translate first: a request Ollama cannot honour fails with a 422 before any upstream call.
       const body = JSON.stringify(toOllamaChatRequest(request, false));
-      const parsed = await call(ctx, '/api/chat', body, request.model);
+      const { body: parsed } = await callJson(target, ctx, {
+        path: '/api/chat',
+        body,
+        model: request.model,
+      });
       if (!isOllamaChatResponse(parsed)) {
         throw new UpstreamError('The ollama upstream returned an unexpected response body.');
       }
@@ -132,7 +95,11 @@ export function createOllamaProvider(
 
     async embeddings(request, ctx) {
       const body = JSON.stringify(toOllamaEmbedRequest(request));
-      const parsed = await call(ctx, '/api/embed', body, request.model);
+      const { body: parsed } = await callJson(target, ctx, {
+        path: '/api/embed',
+        body,
+        model: request.model,
+      });
       if (!isOllamaEmbedResponse(parsed)) {
         throw new UpstreamError('The ollama upstream returned an unexpected embeddings body.');
       }
@@ -142,7 +109,11 @@ export function createOllamaProvider(
 
     async chatStream(request, ctx) {
       const body = JSON.stringify(toOllamaChatRequest(request, true));
-      const response = await postChat(body, request.model, ctx);
+      const response = await openStream(target, ctx, {
+        path: '/api/chat',
+        body,
+        model: request.model,
+      });
       return streamChunks(response, request.model, deps, ctx.signal, provider, secrets);
     },
   };

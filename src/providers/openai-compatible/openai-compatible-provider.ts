@@ -9,21 +9,10 @@ import type {
 import type { EmbeddingsResponse } from '../../openai/embeddings-types.js';
 import { tagRawJson } from '../../openai/raw-json.js';
 import type { CallSignal } from '../call-signal.js';
-import type {
-  CallContext,
-  ChatProvider,
-  ChatStream,
-  ProviderDeps,
-  StreamChunk,
-} from '../provider.js';
+import type { ChatProvider, ChatStream, ProviderDeps, StreamChunk } from '../provider.js';
 import { parseSse } from '../shared/sse-parser.js';
-import {
-  discardBody,
-  MAX_RESPONSE_BYTES,
-  toUpstreamError,
-  type UpstreamResponse,
-} from '../shared/upstream-client.js';
-import { parseJson, statusError, upstreamStatusError } from '../shared/upstream-status.js';
+import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
+import { callJson, openStream } from '../shared/upstream-json.js';
 
 export interface OpenAiCompatibleSettings {
   /** Provider id for routes, logs and messages. */
@@ -46,32 +35,13 @@ export function createOpenAiCompatibleProvider(
   const upstream = deps.upstream;
   const prepare = settings.prepareRequest ?? ((body: Record<string, unknown>) => body);
 
-  /** A non-streaming call: the body parsed, or the upstream's failure as a GatewayError. */
-  async function call(
-    ctx: CallContext,
-    path: string,
-    payload?: object,
-    model?: string,
-  ): Promise<{ body: unknown; text: string }> {
-    const response = await upstream.requestText({
-      method: payload === undefined ? 'GET' : 'POST',
-      path,
-      body: payload === undefined ? undefined : JSON.stringify(payload),
-      signal: ctx.signal,
-      requestId: ctx.requestId,
-      limitBytes: MAX_RESPONSE_BYTES,
-    });
-    if (response.status < 200 || response.status >= 300) {
-      throw statusError(response, { provider: id, model, secrets });
-    }
-    return { body: parseJson(response.text, id), text: response.text };
-  }
+  const target = { upstream, provider: id, secrets };
 
   return {
     id,
 
     async listModels(ctx) {
-      const { body } = await call(ctx, '/models');
+      const { body } = await callJson(target, ctx, { path: '/models' });
       const data = (body as { data?: unknown } | null)?.data;
       if (!Array.isArray(data)) throw invalidBody(id);
       return data.filter(isModelInfo).map(
@@ -87,14 +57,22 @@ export function createOpenAiCompatibleProvider(
     async chat(request, ctx) {
       const { stream_options: _ignored, ...rest } = request;
       const payload = prepare({ ...rest, stream: false });
-      const { body, text } = await call(ctx, '/chat/completions', payload, request.model);
+      const { body, text } = await callJson(target, ctx, {
+        path: '/chat/completions',
+        body: JSON.stringify(payload),
+        model: request.model,
+      });
       if (!isCompletion(body)) throw invalidBody(id);
       // Relayed unchanged: the route may send the upstream's own bytes.
       return tagRawJson(body, text);
     },
 
     async embeddings(request, ctx) {
-      const { body, text } = await call(ctx, '/embeddings', request, request.model);
+      const { body, text } = await callJson(target, ctx, {
+        path: '/embeddings',
+        body: JSON.stringify(request),
+        model: request.model,
+      });
       if (!isEmbeddingsResponse(body)) throw invalidBody(id);
       return tagRawJson(body, text);
     },
@@ -102,16 +80,11 @@ export function createOpenAiCompatibleProvider(
     async chatStream(request, ctx) {
       // Always ask for usage so it can be logged; the HTTP layer drops it unless the client asked.
       const body = { ...request, stream: true, stream_options: { include_usage: true } };
-      const response = await upstream.request({
-        method: 'POST',
+      const response = await openStream(target, ctx, {
         path: '/chat/completions',
         body: JSON.stringify(prepare(body)),
-        signal: ctx.signal,
-        requestId: ctx.requestId,
+        model: request.model,
       });
-      if (response.status < 200 || response.status >= 300) {
-        throw await upstreamStatusError(response, { provider: id, model: request.model, secrets });
-      }
       return relayChunks(response, id, secrets, ctx.signal);
     },
   };

@@ -7,7 +7,6 @@ import {
   UpstreamUnreachableError,
 } from '../../errors/gateway-error.js';
 import { type CallSignal, onAbort } from '../call-signal.js';
-import type { ProviderLogger } from '../provider.js';
 import type { StaleConnections } from './stale-connections.js';
 
 /** How to reach one upstream origin. */
@@ -78,7 +77,7 @@ export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 /** Who hears of what a client does on its own: a request repeated after a stale connection. */
 export interface UpstreamObservers {
   /** The repeat is logged at warn: it is an attempt on the wire like any other. */
-  readonly logger?: ProviderLogger;
+  readonly logger?: { warn(object: object, message: string): void };
   /** Counts the repeat (the attempts metric). */
   readonly onStaleRepeat?: (provider: string) => void;
 }
@@ -242,7 +241,8 @@ function readWhole(
   });
 }
 
-function isErrorStatus(status: number): boolean {
+/** Anything but a 2xx: the providers' one rule for an upstream's failure. */
+export function isErrorStatus(status: number): boolean {
   return status < 200 || status >= 300;
 }
 
