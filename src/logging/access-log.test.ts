@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { type AccessLine, createAccessLog } from './access-log.js';
 import { createLogger } from './logger.js';
@@ -28,7 +29,19 @@ const FULL: AccessLine = {
   errorCode: 'upstream_error',
 };
 
+/**
+ * access-log.ts writes to pino's destination through two of pino's internal symbols. Internals
+ * may change in any release, so this pins the version they were checked against: a pino upgrade
+ * fails here until the lines below are checked again (and this version moved with them).
+ */
+const PINO_VERSION_CHECKED = '10.4.0';
+
 describe('createAccessLog', () => {
+  it(`runs on the pino version its internals were checked against (${PINO_VERSION_CHECKED})`, () => {
+    const { version } = createRequire(import.meta.url)('pino/package.json') as { version: string };
+    expect(version).toBe(PINO_VERSION_CHECKED);
+  });
+
   it('writes the line pino would write for the same fields', () => {
     const { logger, lines, accessLog } = capture();
     accessLog(FULL);
