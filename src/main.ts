@@ -49,8 +49,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * The metrics modules, loaded only when metrics are on: prom-client costs ~40 ms of start-up and
- * ~1.5 MB of heap (as `yaml` does ~30 ms and ~0.8 MB, loaded only for a config file).
+ * The metrics modules, loaded only when metrics are on: prom-client adds to start-up time and
+ * heap (as `yaml` does, loaded only for a config file; docs/performance.md).
  */
 async function loadMetrics() {
   const [gateway, clusterMetrics, server] = await Promise.all([

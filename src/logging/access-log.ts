@@ -26,8 +26,8 @@ const INFO = levels.values.info ?? 30;
 /**
  * Writes access lines straight to the logger's destination, in the logger's own format (level
  * label, time, its bindings, then the fields, then `msg`). Every request writes one, so this skips
- * what pino does generically for any object (redaction paths, hooks, serializers): measured at
- * 10–13 µs a line through pino, ~1 µs here. Only our own fields go in, none of them a credential
+ * what pino does generically for any object (redaction paths, hooks, serializers), a tenth of
+ * pino's cost a line (docs/performance.md). Only our own fields go in, none of them a credential
  * (`keyId` is a fingerprint); client text (the model name) is escaped by JSON.stringify.
  */
 export function createAccessLog(logger: { readonly level: string }): AccessLog {

@@ -6,7 +6,7 @@ type LogMethod = (...args: unknown[]) => void;
 /**
  * Fastify's `childLoggerFactory`: the per-request child logger (the request id bound) made only when
  * the request first logs. Fastify makes one for every request, and pino's `child` runs its bindings
- * through the redaction paths: ~2 µs a request in the server's profile, for a logger that most
+ * through the redaction paths: a visible share of the server's profile, for a logger that most
  * requests never use (their one access line is written apart, see access-log.ts). A request that
  * logs gets pino's own child, so its lines are what they were.
  */

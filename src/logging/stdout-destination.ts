@@ -31,9 +31,9 @@ const ATOMIC_WRITE_BYTES = 4096;
  * at the end of the turn (`setImmediate`), in one write of at most 4 KiB where they fit, straight
  * to `sink`. For the gateway that is `process.stdout`, whose writes Node makes non-blocking for a
  * pipe (a container runtime, journald: the event loop never waits for the reader) and synchronous
- * for a file. Measured against pino's asynchronous sonic-boom destination in 4 KiB batches (one
- * write call per line, the batch handed to libuv's thread pool): 139.5 → 121.9 µs CPU per
- * request with stdout piped to a reader, the same as with no logging at all (121.1).
+ * for a file. Against pino's asynchronous sonic-boom destination (one write call per line, the
+ * batch handed to libuv's thread pool) it brought a request's CPU with stdout piped to a reader
+ * down to that with no logging at all (docs/performance.md, "Measured choices in the code").
  *
  * If the reader stalls, Node queues what it cannot write; past `maxQueuedBytes` lines are dropped
  * rather than held, and once the reader catches up a `warn` line says how many were lost.

@@ -9,9 +9,9 @@ export type CallSignal = AbortSignal | CallAbort;
 /**
  * The gateway's per-request cancellation: an EventEmitter with AbortSignal's `aborted` and
  * `reason` and an 'abort' event. Why not an AbortController: in Node 20 adding and removing a
- * listener on an AbortSignal (undici does both for every request) costs ~4.5 µs, the signal
- * being tracked for garbage collection; on an EventEmitter 0.2 µs. Measured on the bench relay:
- * +25 µs of CPU per request with an AbortSignal, a tenth of the gateway's own cost.
+ * listener on an AbortSignal (undici does both for every request) is many times dearer than on
+ * an EventEmitter, the signal being tracked for garbage collection; on the bench relay it was a
+ * tenth of the gateway's own cost (docs/performance.md, "Measured choices in the code").
  */
 export class CallAbort extends EventEmitter {
   aborted = false;

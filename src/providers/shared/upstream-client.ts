@@ -60,9 +60,9 @@ export interface UpstreamClient {
   /** The response as a stream (streams, passthrough), whatever its status. */
   request(options: UpstreamRequestOptions): Promise<UpstreamResponse>;
   /**
-   * The response read whole, whatever its status, with no body stream in between (~6.5 µs a
-   * request less than `request` and reading its body, measured on the bare relay). A failure
-   * after the response began is a broken response, never repeated.
+   * The response read whole, whatever its status, with no body stream in between (cheaper than
+   * `request` and reading its body: docs/performance.md, "Measured choices in the code"). A
+   * failure after the response began is a broken response, never repeated.
    */
   requestText(options: UpstreamTextRequestOptions): Promise<UpstreamTextResponse>;
   close(): Promise<void>;

@@ -10,8 +10,9 @@ export interface Utf8Decoder {
 
 /**
  * Decodes as `new TextDecoder()` does (a leading byte-order mark dropped, invalid bytes as
- * U+FFFD), but with Node's StringDecoder: in Node 20 `TextDecoder.decode(…, { stream: true })`
- * costs ~3 µs for a 4 KB read, StringDecoder ~0.5 µs, and every streamed upstream read pays it.
+ * U+FFFD), but with Node's StringDecoder: in Node 20 streaming `TextDecoder.decode` costs several
+ * times as much for each read, and every streamed upstream read pays it (docs/performance.md,
+ * "Measured choices in the code").
  */
 export function createUtf8Decoder(): Utf8Decoder {
   const decoder = new StringDecoder('utf8');
