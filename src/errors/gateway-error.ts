@@ -12,10 +12,12 @@ export type ErrorType =
   | 'api_error';
 
 /**
- * How far a failed upstream attempt got, which decides whether another attempt is safe:
+ * How far a failed upstream attempt got, which (with {@link GatewayError.upstreamStatus}) decides
+ * whether another attempt is safe; the rules live in `routing/retry-policy.ts`:
  * - `not_sent`: refused connection, DNS, connect timeout; the upstream never saw the request.
  * - `refused`: it answered without doing the work (429, 503, rejected our credentials).
- * - `failed`: it may have worked on it (5xx, reset or no headers before the first-byte timeout).
+ * - `failed`: it may have worked on it (another 5xx, reset or no headers before the first-byte
+ *   timeout); {@link GatewayError.upstreamStatus} tells a proxy's 502/504 from the model's 500.
  * - `broken`: its response began and then failed (mid-stream error, bad body, idle timeout).
  */
 export type UpstreamFailure = 'not_sent' | 'refused' | 'failed' | 'broken';
@@ -26,11 +28,22 @@ export interface GatewayErrorOptions {
   readonly code: string;
   readonly param?: string | null;
   readonly cause?: unknown;
-  /** Seconds, relayed as `retry-after`. */
-  readonly retryAfter?: string;
+  /**
+   * How long the client (and the retry executor) should wait, in milliseconds; relayed as
+   * `retry-after` in whole seconds, rounded up.
+   */
+  readonly retryAfterMs?: number;
   /** Set on upstream failures only. */
   readonly upstreamFailure?: UpstreamFailure;
+  /** The status the upstream answered with, when the failure is an answer of the upstream. */
+  readonly upstreamStatus?: number;
 }
+
+/**
+ * The longest wait relayed or honoured: a day. An upstream asking for more is not asking for a
+ * retry, and the cap keeps the relayed seconds a plain integer (no exponent).
+ */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
 
 /** Base class: an HTTP status, an OpenAI error `type`, a stable `code` and an optional `param`. */
 export class GatewayError extends Error {
@@ -38,8 +51,12 @@ export class GatewayError extends Error {
   readonly type: ErrorType;
   readonly code: string;
   readonly param: string | null;
+  /** The wait in milliseconds (kept precise for the retry executor), capped at a day. */
+  readonly retryAfterMs: number | undefined;
+  /** The same wait in whole seconds, rounded up: the `retry-after` header's value. */
   readonly retryAfter: string | undefined;
   readonly upstreamFailure: UpstreamFailure | undefined;
+  readonly upstreamStatus: number | undefined;
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -48,8 +65,15 @@ export class GatewayError extends Error {
     this.type = options.type;
     this.code = options.code;
     this.param = options.param ?? null;
-    this.retryAfter = options.retryAfter;
+    const wait = options.retryAfterMs;
+    this.retryAfterMs =
+      wait === undefined || Number.isNaN(wait)
+        ? undefined
+        : Math.min(Math.max(0, wait), MAX_RETRY_AFTER_MS);
+    this.retryAfter =
+      this.retryAfterMs === undefined ? undefined : String(Math.ceil(this.retryAfterMs / 1000));
     this.upstreamFailure = options.upstreamFailure;
+    this.upstreamStatus = options.upstreamStatus;
   }
 }
 
@@ -139,16 +163,34 @@ export class ShuttingDownError extends GatewayError {
   }
 }
 
-/** 429 from the upstream, relayed with its retry-after. */
+/** 429 from the upstream, relayed with its retry-after (milliseconds, or undefined). */
 export class UpstreamRateLimitedError extends GatewayError {
-  constructor(provider: string, retryAfter: string | undefined, cause?: unknown) {
+  constructor(provider: string, retryAfterMs: number | undefined, cause?: unknown) {
     super(`The ${provider} upstream is rate limiting requests; retry later.`, {
       status: 429,
       type: 'rate_limit_error',
       code: 'upstream_rate_limited',
       upstreamFailure: 'refused',
-      ...(retryAfter === undefined ? {} : { retryAfter }),
+      upstreamStatus: 429,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       cause,
+    });
+  }
+}
+
+/**
+ * 503 from the upstream (overloaded, a model loading): relayed as 503, not 502, with its
+ * retry-after, so a client knows the request was not worked on and may come back.
+ */
+export class UpstreamUnavailableError extends GatewayError {
+  constructor(provider: string, retryAfterMs: number | undefined) {
+    super(`The ${provider} upstream is unavailable; retry later.`, {
+      status: 503,
+      type: 'api_error',
+      code: 'upstream_unavailable',
+      upstreamFailure: 'refused',
+      upstreamStatus: 503,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     });
   }
 }
@@ -160,7 +202,7 @@ export class DeploymentsBusyError extends GatewayError {
       status: 429,
       type: 'rate_limit_error',
       code: 'deployments_busy',
-      retryAfter: '1',
+      retryAfterMs: 1_000,
     });
   }
 }
@@ -179,14 +221,23 @@ export class UpstreamUnreachableError extends GatewayError {
   }
 }
 
-/** 502: the upstream failed (5xx, bad body, rejected our credentials, broke off a stream). */
+/**
+ * 502: the upstream failed (a 5xx other than 503, bad body, rejected our credentials, broke off a
+ * stream). `upstreamStatus` is the status it answered with, when it answered with one.
+ */
 export class UpstreamError extends GatewayError {
-  constructor(message: string, cause?: unknown, failure: UpstreamFailure = 'broken') {
+  constructor(
+    message: string,
+    cause?: unknown,
+    failure: UpstreamFailure = 'broken',
+    upstreamStatus?: number,
+  ) {
     super(message, {
       status: 502,
       type: 'api_error',
       code: 'upstream_error',
       upstreamFailure: failure,
+      ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
       cause,
     });
   }

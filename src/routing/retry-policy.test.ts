@@ -11,6 +11,7 @@ import {
   UpstreamError,
   UpstreamRateLimitedError,
   UpstreamTimeoutError,
+  UpstreamUnavailableError,
   UpstreamUnreachableError,
   ValidationError,
 } from '../errors/gateway-error.js';
@@ -34,14 +35,31 @@ const policy: RetryPolicy = {
 const upstreamRows: [string, GatewayError, FailureAction][] = [
   ['connection refused (not_sent)', new UpstreamUnreachableError('p'), 'retry'],
   ['connect timeout (not_sent)', new UpstreamTimeoutError('p', 'connect'), 'retry'],
-  ['429 (refused)', new UpstreamRateLimitedError('p', '1'), 'retry'],
-  ['503 (refused)', new UpstreamError('503', undefined, 'refused'), 'retry'],
+  ['upstream 429', new UpstreamRateLimitedError('p', 1_000), 'retry'],
+  ['upstream 503', new UpstreamUnavailableError('p', undefined), 'retry'],
+  [
+    'upstream 502 (a proxy before the model)',
+    new UpstreamError('502', undefined, 'failed', 502),
+    'retry',
+  ],
+  [
+    'upstream 504 (a proxy before the model)',
+    new UpstreamError('504', undefined, 'failed', 504),
+    'retry',
+  ],
   ['credentials rejected', new UpstreamCredentialsError('p'), 'fallback'],
   ['reset after sending (failed)', new UpstreamUnreachableError('p', undefined, true), 'fallback'],
-  ['5xx (failed)', new UpstreamError('500', undefined, 'failed'), 'fallback'],
-  ['first-byte timeout (failed)', new UpstreamTimeoutError('p', 'first_byte'), 'fallback'],
+  ['upstream 500', new UpstreamError('500', undefined, 'failed', 500), 'fallback'],
+  ['upstream 501', new UpstreamError('501', undefined, 'failed', 501), 'fallback'],
+  ['upstream 520', new UpstreamError('520', undefined, 'failed', 520), 'fallback'],
+  ['upstream redirect', new UpstreamError('302', undefined, 'failed', 302), 'fallback'],
+  [
+    "first-byte timeout: our 504, not the upstream's",
+    new UpstreamTimeoutError('p', 'first_byte'),
+    'fallback',
+  ],
   ['first chunk an error (broken)', new UpstreamError('mid-stream'), 'fallback'],
-  ['idle timeout (broken)', new UpstreamTimeoutError('p', 'idle'), 'fallback'],
+  ['idle timeout after the headers (broken)', new UpstreamTimeoutError('p', 'idle'), 'fallback'],
 ];
 
 const requestRows: [string, GatewayError][] = [
@@ -124,26 +142,32 @@ describe('backoffMs (exponential, equal jitter)', () => {
 });
 
 describe('retryDelayMs', () => {
-  const limited = (retryAfter: string | undefined) => new UpstreamRateLimitedError('p', retryAfter);
+  const limited = (retryAfterMs: number | undefined) =>
+    new UpstreamRateLimitedError('p', retryAfterMs);
 
   it.each([
-    ['0', 0],
-    ['2', 2_000],
-    ['1.5', 1_500],
-    [' 3 ', 3_000],
-    ['5', 5_000],
-  ])('honours retry-after %s within the cap → %i ms', (retryAfter, expected) => {
-    expect(retryDelayMs(limited(retryAfter), 1, policy, () => 0)).toBe(expected);
+    [0, 0],
+    [2_000, 2_000],
+    [1_234, 1_234],
+    [5_000, 5_000],
+  ])('honours a requested wait of %i ms within the cap, to the millisecond', (wait, expected) => {
+    expect(retryDelayMs(limited(wait), 1, policy, () => 0)).toBe(expected);
   });
 
-  it('moves on (undefined) when the upstream asks for longer than the cap', () => {
-    expect(retryDelayMs(limited('6'), 1, policy, () => 0)).toBeUndefined();
-    expect(retryDelayMs(limited('5.001'), 1, policy, () => 0)).toBeUndefined();
+  it('honours a 503 the same way', () => {
+    expect(retryDelayMs(new UpstreamUnavailableError('p', 700), 1, policy, () => 0)).toBe(700);
   });
 
-  it('falls back to the backoff without a usable retry-after', () => {
+  it('does not wait (undefined) when the upstream asks for longer than the cap', () => {
+    expect(retryDelayMs(limited(6_000), 1, policy, () => 0)).toBeUndefined();
+    expect(retryDelayMs(limited(5_001), 1, policy, () => 0)).toBeUndefined();
+  });
+
+  it('falls back to the backoff without a requested wait', () => {
     expect(retryDelayMs(limited(undefined), 2, policy, () => 0)).toBe(100);
-    expect(retryDelayMs(limited('soon'), 3, policy, () => 0)).toBe(200);
+    expect(retryDelayMs(new UpstreamUnavailableError('p', undefined), 3, policy, () => 0)).toBe(
+      200,
+    );
     expect(retryDelayMs(new UpstreamUnreachableError('p'), 1, policy, () => 0.5)).toBe(75);
   });
 });

@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../config/gateway-config.js';
-import { type GatewayError, UpstreamCredentialsError } from '../errors/gateway-error.js';
+import type { GatewayError } from '../errors/gateway-error.js';
 
 /**
  * What the executor does after a failed attempt:
@@ -19,6 +19,16 @@ const REQUEST_CAUSED_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Upstream statuses retried on the same deployment. 429 and 503 say "not now" without doing the
+ * work. 502 and 504 come from a proxy or load balancer in front of the model that could not get
+ * an answer from it: transient by nature, and retried by the vendors' own SDKs. A 504 can hide a
+ * backend that kept generating; retrying it anyway is the trade every major SDK makes, and it is
+ * bounded by `maxAttempts` and the budget. A 500 or any other 5xx is the model's own failure
+ * after it may have worked on the request: never the same deployment again.
+ */
+const RETRIED_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+/**
  * The single place the safety rules for another attempt live. `clientGotBytes` is true once any
  * byte of the response (headers included) went to the client.
  */
@@ -32,18 +42,20 @@ export function classifyFailure(error: GatewayError, clientGotBytes: boolean): F
   if (failure === undefined) return 'final';
   // The upstream rejected the request itself (4xx): it would fail the same way everywhere.
   if (REQUEST_CAUSED_CODES.has(error.code)) return 'final';
+  const status = error.upstreamStatus;
+  if (status !== undefined && RETRIED_STATUSES.has(status)) return 'retry';
   switch (failure) {
     // The upstream never saw the request (connection refused, DNS, connect timeout): nothing can
     // have been generated, so the same deployment may be tried again.
     case 'not_sent':
       return 'retry';
-    // It answered without doing the work (429, 503). Rejected credentials are refused too, but
-    // the same key fails again at once: move on without a retry.
+    // It answered without doing the work, but not with a status above: rejected credentials,
+    // which the same key meets again at once. Move on without a retry.
     case 'refused':
-      return error instanceof UpstreamCredentialsError ? 'fallback' : 'retry';
-    // It may have worked on the request (5xx, reset after sending, no headers in time): another
-    // attempt on the same deployment could bill twice for a generation already under way, but the
-    // client has nothing yet, so the next deployment may still answer.
+      return 'fallback';
+    // It may have worked on the request (a 500 or another 5xx, a reset after sending, no headers
+    // in time): another attempt on the same deployment could bill twice for a generation already
+    // under way, but the client has nothing yet, so the next deployment may still answer.
     case 'failed':
       return 'fallback';
     // Its response began and then broke (first stream chunk was an error, invalid body, idle
@@ -79,9 +91,11 @@ export function backoffMs(attempt: number, policy: RetryPolicy, random: () => nu
 }
 
 /**
- * How long to wait before retrying after `error`: the upstream's `retry-after` (seconds) when it
- * is at most `maxRetryAfterMs`; `undefined` when it asks for longer ("don't wait, move on to the
- * next candidate"); otherwise {@link backoffMs}. An unparseable `retry-after` is ignored.
+ * How long to wait before retrying after `error`: the upstream's requested wait (`retry-after` or
+ * `retry-after-ms`, parsed once where the error is made, kept to the millisecond) when it is at
+ * most `maxRetryAfterMs`; `undefined` when it asks for longer ("don't wait: give the client the
+ * error now, or move on to the next candidate"); otherwise {@link backoffMs}. The executor also
+ * checks the wait against the request's budget, with the same outcome when it does not fit.
  */
 export function retryDelayMs(
   error: GatewayError,
@@ -89,7 +103,7 @@ export function retryDelayMs(
   policy: RetryPolicy,
   random: () => number,
 ): number | undefined {
-  const requested = retryAfterMs(error.retryAfter);
+  const requested = error.retryAfterMs;
   if (requested === undefined) return backoffMs(attempt, policy, random);
   return requested <= policy.maxRetryAfterMs ? requested : undefined;
 }
@@ -113,14 +127,6 @@ export function createRetryBudget(policy: RetryPolicy, now: () => number): Retry
     remainingMs,
     allows: (delayMs) => delayMs >= 0 && delayMs < remainingMs(),
   };
-}
-
-/** `retry-after` as relayed on GatewayError (decimal seconds) → milliseconds. */
-function retryAfterMs(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (!/^\d+(\.\d+)?$/.test(trimmed)) return undefined;
-  return Math.ceil(Number(trimmed) * 1000);
 }
 
 /** A random source's value clamped to [0, 1], so a bad fake cannot leave the bounds. */

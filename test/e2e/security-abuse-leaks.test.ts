@@ -144,9 +144,9 @@ describe('canary keys never leave the gateway', () => {
       const responses = await exchangeAll(port, requests, 8);
       expect(gateway.upstream.requests).toHaveLength(cases.length);
       const mapped = responses.filter((_, index) => cases[index]?.relayedVerbatim === false);
-      // The failures were real: mapped to 4xx, 502 and in-stream errors (200 + error event).
+      // The failures were real: mapped to 4xx, 502, 503 and in-stream errors (200 + error event).
       const statuses = new Set(mapped.map((response) => response.status));
-      expect([...statuses].sort((a, b) => a - b)).toEqual([200, 400, 404, 429, 502]);
+      expect([...statuses].sort((a, b) => a - b)).toEqual([200, 400, 404, 429, 502, 503]);
       for (const response of mapped) expectNoCanary(visible(response));
       expectNoCanary(gateway.logs.text());
       const metrics = await gateway.metrics.render();

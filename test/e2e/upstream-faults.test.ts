@@ -125,10 +125,11 @@ const FAULTS: readonly FaultCase[] = [
       expected: envelope(502, 'upstream_error'),
     },
     {
+      // "Not now": relayed as 503, not 502.
       name: 'status 503 with an HTML body',
       stream,
       respond: () => ({ status: 503, headers: { 'content-type': 'text/html' }, body: HTML_502 }),
-      expected: envelope(502, 'upstream_error'),
+      expected: envelope(503, 'upstream_unavailable'),
     },
     {
       name: 'status 429 with retry-after',

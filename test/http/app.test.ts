@@ -260,7 +260,7 @@ describe('errors', () => {
     const { app } = await appWith({
       ollama: {
         chat: async () => {
-          throw new UpstreamRateLimitedError('ollama', '7');
+          throw new UpstreamRateLimitedError('ollama', 7_000);
         },
       },
     });

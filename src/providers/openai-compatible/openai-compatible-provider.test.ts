@@ -117,7 +117,7 @@ describe('openai-compatible provider', () => {
     [404, {}, 404, 'model_not_found'],
     [400, {}, 400, 'upstream_bad_request'],
     [500, {}, 502, 'upstream_error'],
-    [503, {}, 502, 'upstream_error'],
+    [503, {}, 503, 'upstream_unavailable'],
     [302, { location: 'http://elsewhere' }, 502, 'upstream_error'],
   ])('maps upstream %i to %i %s', async (status, headers, expected, code) => {
     const body = JSON.stringify({ error: { message: 'Invalid key sk-live-secret123456' } });

@@ -5,6 +5,7 @@ import {
   UpstreamCredentialsError,
   UpstreamError,
   UpstreamRateLimitedError,
+  UpstreamUnavailableError,
 } from '../../errors/gateway-error.js';
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
 import {
@@ -42,8 +43,10 @@ export function statusError(
   const { status, text } = response;
   const { provider } = context;
   if (status === 429) {
-    return new UpstreamRateLimitedError(provider, retryAfterSeconds(response.headers));
+    return new UpstreamRateLimitedError(provider, retryAfterMs(response.headers));
   }
+  // "Not now" (overloaded, a model loading): nothing was done, and the client should hear so.
+  if (status === 503) return new UpstreamUnavailableError(provider, retryAfterMs(response.headers));
   if (status === 401 || status === 403) {
     // Our provider key, never the client's: a gateway-side failure, not a 401 for the client.
     return new UpstreamCredentialsError(provider);
@@ -63,11 +66,13 @@ export function statusError(
       'upstream_bad_request',
     );
   }
-  // 503 is "not now" (overloaded, loading): nothing was done. Other statuses may have been.
+  // Any other status may have come after the upstream worked on the request; the retry policy
+  // reads the status to tell a gateway's 502/504 in front of the model from the model's own 500.
   return new UpstreamError(
     `The ${provider} upstream failed with status ${status}.`,
     undefined,
-    status === 503 ? 'refused' : 'failed',
+    'failed',
+    status,
   );
 }
 
@@ -152,16 +157,34 @@ function extractMessage(text: string): string {
   }
 }
 
-/** `retry-after` (seconds or HTTP date) or `retry-after-ms`, as whole seconds. */
-function retryAfterSeconds(headers: UpstreamResponse['headers']): string | undefined {
-  const milliseconds = Number(headers['retry-after-ms']);
-  if (Number.isFinite(milliseconds) && milliseconds >= 0) {
-    return String(Math.ceil(milliseconds / 1000));
+/** IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) and the obsolete RFC 850 form. */
+const HTTP_DATE = /^[A-Za-z]{3,9}, \d{2}[ -][A-Za-z]{3}[ -]\d{2,4} \d{2}:\d{2}:\d{2} GMT$/;
+/** The obsolete asctime form (`Sun Nov  6 08:49:37 1994`), which carries no zone: it is GMT. */
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/**
+ * How long an upstream asks us to wait, in milliseconds: `retry-after-ms` (OpenAI's and Azure's
+ * precise form) when it is a non-negative number, else `retry-after` as delay-seconds (decimals
+ * tolerated) or as an HTTP date in any of the three forms RFC 9110 §5.6.7 has recipients accept
+ * (a date already past is 0). Undefined when neither is usable. The single parser of these
+ * headers: the error keeps the milliseconds for the retry executor and relays whole seconds.
+ */
+export function retryAfterMs(
+  headers: UpstreamResponse['headers'],
+  now: number = Date.now(),
+): number | undefined {
+  const precise = headers['retry-after-ms'];
+  if (typeof precise === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(precise)) {
+    return Math.ceil(Number(precise));
   }
   const raw = headers['retry-after'];
   if (typeof raw !== 'string') return undefined;
-  if (/^\d+$/.test(raw.trim())) return raw.trim();
-  const date = Date.parse(raw);
+  const value = raw.trim();
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
+  // Date.parse alone would read "5" or "May 5" as dates in 2001: only the HTTP forms are dates.
+  let date = Number.NaN;
+  if (HTTP_DATE.test(value)) date = Date.parse(value);
+  else if (ASCTIME_DATE.test(value)) date = Date.parse(`${value} GMT`);
   if (Number.isNaN(date)) return undefined;
-  return String(Math.max(0, Math.ceil((date - Date.now()) / 1000)));
+  return Math.max(0, date - now);
 }
