@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeProvider } from '../../test/helpers/fake-provider.js';
 import { DEFAULT_COOLDOWN_POLICY, type RetryPolicy } from '../config/gateway-config.js';
-import { GatewayError, UpstreamUnreachableError } from '../errors/gateway-error.js';
+import {
+  GatewayError,
+  UpstreamUnavailableError,
+  UpstreamUnreachableError,
+} from '../errors/gateway-error.js';
 import { createDeploymentPool } from './deployment-pool.js';
 import { createModelRouter } from './model-router.js';
 
@@ -99,5 +103,22 @@ describe('createModelRouter', () => {
     expect(busy).toMatchObject({ status: 429, code: 'deployments_busy' });
     held.done();
     expect((await router.run('m', ctx(), async () => 'third')).value).toBe('third');
+  });
+
+  it('answers at once after the last attempt, without waiting out its retry-after', async () => {
+    const { router } = setup();
+    let calls = 0;
+    const started = performance.now();
+    // `b/z` is no configured deployment: no breaker opens to cut the attempts short.
+    const error = await router
+      .run('b/z', ctx(), async () => {
+        calls += 1;
+        throw new UpstreamUnavailableError('b', 300);
+      })
+      .catch((thrown: unknown) => thrown);
+    // Two honoured waits of 300 ms between three attempts, none after the last.
+    expect(performance.now() - started).toBeLessThan(850);
+    expect(calls).toBe(3);
+    expect(error).toMatchObject({ status: 503, retryAfter: '1' });
   });
 });

@@ -124,7 +124,10 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
             const action = classifyFailure(error, false);
             if (action === 'final' || ctx.signal.aborted) throw error;
             if (action === 'fallback') break;
-            // Retry the same deployment, unless its breaker just opened or time is up.
+            // Retry the same deployment, unless that was its last attempt, its breaker just opened
+            // or time is up: then the next one (or the client) hears at once, without a useless
+            // wait. A wait the upstream asked for that does not fit ends this deployment's turn too.
+            if (attemptNumber >= retry.maxAttempts) break;
             if (candidate !== undefined && pool.state(candidate) !== 'healthy') break;
             const delay = retryDelayMs(error, attemptNumber, retry, options.random);
             if (delay === undefined || !budget.allows(delay)) break;
