@@ -43,14 +43,18 @@ export interface ModelConfig {
   readonly fallbacks: readonly string[];
 }
 
+/** How the executor retries, on routed and pinned routes alike (`routing/retry-policy.ts`). */
 export interface RetryPolicy {
-  /** Attempts per deployment, the first included. */
+  /** Attempts per deployment, the first included (a pinned route has one deployment). */
   readonly maxAttempts: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
-  /** Longest `retry-after` honoured; a longer one moves on instead of waiting. */
+  /**
+   * Longest `retry-after` honoured. A longer one, or one that does not fit the budget, is not
+   * waited for: the next deployment is tried, or the client gets the error and its retry-after.
+   */
   readonly maxRetryAfterMs: number;
-  /** Total time for all attempts and fallbacks of one request. */
+  /** Total time for all attempts, waits and fallbacks of one request. */
   readonly budgetMs: number;
 }
 

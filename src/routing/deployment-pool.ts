@@ -42,6 +42,12 @@ export interface DeploymentPool {
    * chain is returned, least recently failed first, so the client gets a real upstream error.
    */
   plan(nameOrAlias: string): readonly Candidate[];
+  /**
+   * The configured deployment `provider/model` as a candidate (under the first public model that
+   * lists it), whatever its state, so a pinned request shares its caps and breaker; undefined
+   * when no public model is served there.
+   */
+  deployment(provider: string, model: string): Candidate | undefined;
   /** Takes an in-flight slot; false when the deployment is at `maxConcurrent` (try the next). */
   acquire(candidate: Candidate): boolean;
   /**
@@ -88,6 +94,13 @@ export function createDeploymentPool(options: DeploymentPoolOptions): Deployment
       if (byName.has(id)) continue; // config validation reports duplicates; first one wins
       byName.set(id, model);
       names.push({ id, model });
+    }
+  }
+  const byKey = new Map<string, { model: string; deployment: DeploymentConfig }>();
+  for (const model of models) {
+    for (const deployment of model.deployments) {
+      const key = `${deployment.provider}/${deployment.model}`;
+      if (!byKey.has(key)) byKey.set(key, { model: model.name, deployment });
     }
   }
   const health = new Map<string, Health>();
@@ -185,6 +198,13 @@ export function createDeploymentPool(options: DeploymentPoolOptions): Deployment
       }
       if (planned.length > 0) return planned;
       return cooling.sort((a, b) => healthOf(a.key).lastFailureAt - healthOf(b.key).lastFailureAt);
+    },
+
+    deployment(provider, model) {
+      const key = `${provider}/${model}`;
+      const found = byKey.get(key);
+      // A fresh object per request, as plan() hands out: probe ownership goes by identity.
+      return found === undefined ? undefined : { ...found, key };
     },
 
     acquire(candidate) {

@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { createFakeProvider } from '../../test/helpers/fake-provider.js';
-import { DEFAULT_COOLDOWN_POLICY, type RetryPolicy } from '../config/gateway-config.js';
+import {
+  DEFAULT_COOLDOWN_POLICY,
+  type ModelConfig,
+  type RetryPolicy,
+} from '../config/gateway-config.js';
 import {
   GatewayError,
+  UpstreamError,
+  UpstreamRateLimitedError,
   UpstreamUnavailableError,
   UpstreamUnreachableError,
 } from '../errors/gateway-error.js';
 import { createDeploymentPool } from './deployment-pool.js';
-import { createModelRouter } from './model-router.js';
+import { type Attempt, createModelRouter } from './model-router.js';
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 const retry: RetryPolicy = {
@@ -18,11 +24,11 @@ const retry: RetryPolicy = {
   budgetMs: 10_000,
 };
 
-function setup(maxConcurrent?: number) {
+function setup(maxConcurrent?: number, models?: ModelConfig[], policy: RetryPolicy = retry) {
   const a = createFakeProvider('a');
   const b = createFakeProvider('b');
   const pool = createDeploymentPool({
-    models: [
+    models: models ?? [
       {
         name: 'm',
         aliases: [],
@@ -35,6 +41,7 @@ function setup(maxConcurrent?: number) {
     cooldown: DEFAULT_COOLDOWN_POLICY,
     now: Date.now,
   });
+  const outcomes: string[] = [];
   const router = createModelRouter({
     providers: new Map([
       ['a', a],
@@ -42,11 +49,22 @@ function setup(maxConcurrent?: number) {
     ]),
     defaultProvider: a,
     pool,
-    retry,
+    retry: policy,
     now: Date.now,
     random: () => 0,
+    onAttempt: (provider, outcome) => outcomes.push(`${provider}:${outcome}`),
   });
-  return { router, a, b };
+  return { router, pool, a, b, outcomes };
+}
+
+/** An attempt that throws the next error of `errors` (then succeeds), recording where it ran. */
+function scripted(errors: GatewayError[], seen: string[]): Attempt<string> {
+  return async (provider, model) => {
+    seen.push(`${provider.id}/${model}`);
+    const error = errors.shift();
+    if (error !== undefined) throw error;
+    return 'ok';
+  };
 }
 
 function ctx(signal = new AbortController().signal) {
@@ -101,24 +119,110 @@ describe('createModelRouter', () => {
       .run('m', ctx(), async () => 'second')
       .catch((thrown: unknown) => thrown);
     expect(busy).toMatchObject({ status: 429, code: 'deployments_busy' });
+    // So does `a/x` on the routed path: the same deployment, whichever way it is named.
+    const named = await router.run('a/x', ctx(), async () => 'named').catch((thrown) => thrown);
+    expect(named).toMatchObject({ status: 429, code: 'deployments_busy' });
     held.done();
     expect((await router.run('m', ctx(), async () => 'third')).value).toBe('third');
   });
 
   it('answers at once after the last attempt, without waiting out its retry-after', async () => {
     const { router } = setup();
-    let calls = 0;
+    const seen: string[] = [];
+    const errors = [1, 2, 3].map(() => new UpstreamUnavailableError('b', 300));
     const started = performance.now();
     // `b/z` is no configured deployment: no breaker opens to cut the attempts short.
-    const error = await router
-      .run('b/z', ctx(), async () => {
-        calls += 1;
-        throw new UpstreamUnavailableError('b', 300);
-      })
-      .catch((thrown: unknown) => thrown);
+    const error = await router.run('b/z', ctx(), scripted(errors, seen)).catch((thrown) => thrown);
     // Two honoured waits of 300 ms between three attempts, none after the last.
     expect(performance.now() - started).toBeLessThan(850);
-    expect(calls).toBe(3);
+    expect(seen).toEqual(['b/z', 'b/z', 'b/z']);
     expect(error).toMatchObject({ status: 503, retryAfter: '1' });
+  });
+});
+
+describe('runPinned', () => {
+  it('retries on the pinned provider with the model as sent, never on another', async () => {
+    // `m` is served by a/x; a request pinned to b for model x must still stay on b.
+    const { router, b, outcomes } = setup();
+    const seen: string[] = [];
+    const errors = [new UpstreamUnavailableError('b', 0), new UpstreamUnavailableError('b', 0)];
+    const served = await router.runPinned(b, 'x', ctx(), scripted(errors, seen));
+    expect(served).toMatchObject({ value: 'ok', provider: 'b', deployment: 'b/x', attempts: 3 });
+    expect(seen).toEqual(['b/x', 'b/x', 'b/x']);
+    // Every attempt is told to the metrics, as on routed requests.
+    expect(outcomes).toEqual(['b:upstream_unavailable', 'b:upstream_unavailable', 'b:ok']);
+  });
+
+  it('reports the last failure of the pinned provider', async () => {
+    const { router, a } = setup();
+    const seen: string[] = [];
+    const errors = [
+      new UpstreamError('502', undefined, 'failed', 502),
+      new UpstreamError('504', undefined, 'failed', 504),
+      new UpstreamUnavailableError('a', 0),
+    ];
+    const error = await router
+      .runPinned(a, 'm', ctx(), scripted(errors, seen))
+      .catch((thrown) => thrown);
+    expect(seen).toEqual(['a/m', 'a/m', 'a/m']);
+    expect(error).toMatchObject({
+      status: 503,
+      code: 'upstream_unavailable',
+    });
+  });
+
+  it('does not retry a 500, and answers a wait beyond the budget at once', async () => {
+    const { router, a } = setup(undefined, undefined, {
+      ...retry,
+      maxRetryAfterMs: 60_000,
+      budgetMs: 2_000,
+    });
+    const seen: string[] = [];
+    const failed = await router
+      .runPinned(
+        a,
+        'z',
+        ctx(),
+        scripted([new UpstreamError('500', undefined, 'failed', 500)], seen),
+      )
+      .catch((thrown) => thrown);
+    expect(failed).toMatchObject({ code: 'upstream_error', message: '500' });
+    const started = performance.now();
+    const limited = await router
+      .runPinned(a, 'z', ctx(), scripted([new UpstreamRateLimitedError('a', 5_000)], seen))
+      .catch((thrown) => thrown);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(limited).toMatchObject({ status: 429, retryAfter: '5' });
+    expect(seen).toEqual(['a/z', 'a/z']);
+  });
+
+  it("shares a configured deployment's concurrency cap and breaker with routed traffic", async () => {
+    const { router, pool, a } = setup(1);
+    const held = await router.run('m', ctx(), async () => 'routed');
+    const busy = await router
+      .runPinned(a, 'x', ctx(), async () => 'pinned')
+      .catch((thrown) => thrown);
+    expect(busy).toMatchObject({ status: 429, code: 'deployments_busy' });
+    // So does `a/x` on the routed path: the same deployment, whichever way it is named.
+    const named = await router.run('a/x', ctx(), async () => 'named').catch((thrown) => thrown);
+    expect(named).toMatchObject({ status: 429, code: 'deployments_busy' });
+    held.done();
+    // Pinned failures (three, the threshold) open the breaker that routed requests go by.
+    const seen: string[] = [];
+    const errors = [1, 2, 3].map(() => new UpstreamError('500', undefined, 'failed', 500));
+    for (let index = 0; index < 3; index++) {
+      await router.runPinned(a, 'x', ctx(), scripted(errors, seen)).catch(() => undefined);
+    }
+    const candidate = pool.deployment('a', 'x');
+    if (candidate === undefined) throw new Error('a/x is configured');
+    expect(pool.state(candidate)).toBe('cooling');
+    // Cooling: a pinned request still gets its one attempt (no retry), and a success closes it.
+    const cooling = await router
+      .runPinned(a, 'x', ctx(), scripted([new UpstreamUnreachableError('a')], seen))
+      .catch((thrown) => thrown);
+    expect(cooling).toMatchObject({ code: 'upstream_unreachable' });
+    expect(seen).toEqual(['a/x', 'a/x', 'a/x', 'a/x']);
+    expect((await router.runPinned(a, 'x', ctx(), async () => 'back')).value).toBe('back');
+    expect(pool.state(candidate)).toBe('healthy');
   });
 });

@@ -47,12 +47,25 @@ export interface ModelRouter {
    * with the first success; rejects with the last failure when every safe option is spent.
    */
   run<Value>(model: string, ctx: CallContext, attempt: Attempt<Value>): Promise<Served<Value>>;
+  /**
+   * Runs `attempt` on `provider` alone with the model as sent (`/{provider}/v1/...`): the same
+   * retries, backoff and budget as {@link run}, never another provider. A deployment configured
+   * as `provider/model` shares its caps and breaker with routed traffic; while it cools down the
+   * request still gets one attempt (the client asked for this provider and has no other), with
+   * no retry, and its outcome counts like any other.
+   */
+  runPinned<Value>(
+    provider: ChatProvider,
+    model: string,
+    ctx: CallContext,
+    attempt: Attempt<Value>,
+  ): Promise<Served<Value>>;
 }
 
 interface Target {
   readonly provider: ChatProvider;
   readonly model: string;
-  /** Pool bookkeeping; absent for `provider/model` and default-provider targets. */
+  /** Pool bookkeeping; absent for a provider and model that no public model is served by. */
   readonly candidate?: Candidate;
 }
 
@@ -60,9 +73,16 @@ interface Target {
 export function createModelRouter(options: ModelRouterOptions): ModelRouter {
   const { pool, retry } = options;
 
+  /** One provider and model: a configured deployment's candidate when there is one. */
+  const targetOf = (provider: ChatProvider, model: string): Target => {
+    const candidate = pool.deployment(provider.id, model);
+    return candidate === undefined ? { provider, model } : { provider, model, candidate };
+  };
+
   const targetsFor = (model: string): Target[] => {
     if (pool.resolve(model) === undefined) {
-      return [resolveModel(model, options.providers, options.defaultProvider)];
+      const target = resolveModel(model, options.providers, options.defaultProvider);
+      return [targetOf(target.provider, target.model)];
     }
     return pool.plan(model).flatMap((candidate) => {
       const provider = options.providers.get(candidate.deployment.provider);
@@ -72,73 +92,82 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
     });
   };
 
-  return {
-    async run(model, ctx, attempt) {
-      const budget = createRetryBudget(retry, options.now);
-      let lastError: GatewayError | undefined;
-      let attempts = 0;
-      for (const target of targetsFor(model)) {
-        const deployment = `${target.provider.id}/${target.model}`;
-        for (let attemptNumber = 1; attemptNumber <= retry.maxAttempts; attemptNumber++) {
-          const { candidate } = target;
-          if (candidate !== undefined && !pool.acquire(candidate)) break;
-          const started = options.now();
-          attempts += 1;
-          let released = false;
-          const release = () => {
-            if (!released && candidate !== undefined) pool.release(candidate);
-            released = true;
-          };
-          try {
-            const value = await attempt(target.provider, target.model);
-            if (candidate !== undefined) pool.recordSuccess(candidate);
-            options.onAttempt?.(target.provider.id, 'ok');
-            // A plain success is in the access line (deployment, attempts); debug has them all.
-            ctx.logger.debug(
-              {
-                deployment,
-                attempt: attemptNumber,
-                outcome: 'ok',
-                latencyMs: options.now() - started,
-              },
-              'upstream attempt',
-            );
-            return { value, provider: target.provider.id, deployment, attempts, done: release };
-          } catch (thrown) {
-            release();
-            const error = asGatewayError(thrown);
-            lastError = error;
-            options.onAttempt?.(target.provider.id, error.code);
-            ctx.logger.warn(
-              {
-                deployment,
-                attempt: attemptNumber,
-                outcome: error.code,
-                latencyMs: options.now() - started,
-              },
-              'upstream attempt failed',
-            );
-            if (candidate !== undefined && countsAgainstDeployment(error)) {
-              pool.recordFailure(candidate);
-            }
-            const action = classifyFailure(error, false);
-            if (action === 'final' || ctx.signal.aborted) throw error;
-            if (action === 'fallback') break;
-            // Retry the same deployment, unless that was its last attempt, its breaker just opened
-            // or time is up: then the next one (or the client) hears at once, without a useless
-            // wait. A wait the upstream asked for that does not fit ends this deployment's turn too.
-            if (attemptNumber >= retry.maxAttempts) break;
-            if (candidate !== undefined && pool.state(candidate) !== 'healthy') break;
-            const delay = retryDelayMs(error, attemptNumber, retry, options.random);
-            if (delay === undefined || !budget.allows(delay)) break;
-            await sleepUnlessAborted(delay, ctx.signal);
-            if (ctx.signal.aborted) throw error;
+  /** Tries `targets` in order; the one loop every route's retries and fallbacks go through. */
+  const execute = async <Value>(
+    targets: readonly Target[],
+    ctx: CallContext,
+    attempt: Attempt<Value>,
+  ): Promise<Served<Value>> => {
+    const budget = createRetryBudget(retry, options.now);
+    let lastError: GatewayError | undefined;
+    let attempts = 0;
+    for (const target of targets) {
+      const deployment = `${target.provider.id}/${target.model}`;
+      for (let attemptNumber = 1; attemptNumber <= retry.maxAttempts; attemptNumber++) {
+        const { candidate } = target;
+        if (candidate !== undefined && !pool.acquire(candidate)) break;
+        const started = options.now();
+        attempts += 1;
+        let released = false;
+        const release = () => {
+          if (!released && candidate !== undefined) pool.release(candidate);
+          released = true;
+        };
+        try {
+          const value = await attempt(target.provider, target.model);
+          if (candidate !== undefined) pool.recordSuccess(candidate);
+          options.onAttempt?.(target.provider.id, 'ok');
+          // A plain success is in the access line (deployment, attempts); debug has them all.
+          ctx.logger.debug(
+            {
+              deployment,
+              attempt: attemptNumber,
+              outcome: 'ok',
+              latencyMs: options.now() - started,
+            },
+            'upstream attempt',
+          );
+          return { value, provider: target.provider.id, deployment, attempts, done: release };
+        } catch (thrown) {
+          release();
+          const error = asGatewayError(thrown);
+          lastError = error;
+          options.onAttempt?.(target.provider.id, error.code);
+          ctx.logger.warn(
+            {
+              deployment,
+              attempt: attemptNumber,
+              outcome: error.code,
+              latencyMs: options.now() - started,
+            },
+            'upstream attempt failed',
+          );
+          if (candidate !== undefined && countsAgainstDeployment(error)) {
+            pool.recordFailure(candidate);
           }
+          const action = classifyFailure(error, false);
+          if (action === 'final' || ctx.signal.aborted) throw error;
+          if (action === 'fallback') break;
+          // Retry the same deployment, unless that was its last attempt, its breaker is open or
+          // time is up: then the next one (or the client) hears at once, without a useless wait.
+          // A wait the upstream asked for that does not fit ends this deployment's turn too.
+          if (attemptNumber >= retry.maxAttempts) break;
+          if (candidate !== undefined && pool.state(candidate) !== 'healthy') break;
+          const delay = retryDelayMs(error, attemptNumber, retry, options.random);
+          if (delay === undefined || !budget.allows(delay)) break;
+          await sleepUnlessAborted(delay, ctx.signal);
+          if (ctx.signal.aborted) throw error;
         }
-        if (budget.remainingMs() <= 0) break;
       }
-      // Nothing could be tried: every deployment was at its concurrency cap.
-      throw lastError ?? new DeploymentsBusyError();
-    },
+      if (budget.remainingMs() <= 0) break;
+    }
+    // Nothing could be tried: every deployment was at its concurrency cap.
+    throw lastError ?? new DeploymentsBusyError();
+  };
+
+  return {
+    run: (model, ctx, attempt) => execute(targetsFor(model), ctx, attempt),
+    runPinned: (provider, model, ctx, attempt) =>
+      execute([targetOf(provider, model)], ctx, attempt),
   };
 }

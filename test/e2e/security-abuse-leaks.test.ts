@@ -92,11 +92,16 @@ interface EchoCase {
   readonly plan: FakeResponse;
   /** The passthrough relays upstream bodies as they are (see the credential bugs below). */
   readonly relayedVerbatim: boolean;
+  /** Upstream requests it makes: chat and embeddings retry 429, 502 and 503 (two attempts). */
+  readonly attempts: number;
 }
 
+/** Statuses the pinned chat and embeddings routes retry, under the default policy's 2 attempts. */
+const RETRIED = new Set([429, 502, 503]);
+
 /**
- * Every echoing failure on every pinned provider route (one attempt each, so one plan per request;
- * the routed `/v1/...` paths run the same provider code with retries on top).
+ * Every echoing failure on every pinned provider route (the same plan for each attempt of a
+ * request; the routed `/v1/...` paths run the same provider code and retry policy).
  */
 function echoCases(): EchoCase[] {
   const cases: EchoCase[] = [];
@@ -104,7 +109,9 @@ function echoCases(): EchoCase[] {
     const id = `echo-${cases.length}`;
     const headers: RawHeader[] = [KEY_HEADER, ['X-Request-Id', id]];
     const request = { method, target, headers, ...(body === undefined ? {} : { body }) };
-    cases.push({ id, request, plan, relayedVerbatim: target.includes('/api/') });
+    const relayedVerbatim = target.includes('/api/');
+    const retried = !relayedVerbatim && method === 'POST' && RETRIED.has(plan.status ?? 200);
+    cases.push({ id, request, plan, relayedVerbatim, attempts: retried ? 2 : 1 });
   };
   for (const status of ECHO_STATUSES) {
     for (const body of ECHO_BODIES) {
@@ -138,11 +145,12 @@ describe('canary keys never leave the gateway', () => {
         if (plan === undefined) throw new Error('unplanned upstream request');
         return plan;
       };
-      gateway.upstream.enqueue(...cases.map(() => byRequestId));
+      const attempts = cases.reduce((sum, echoCase) => sum + echoCase.attempts, 0);
+      gateway.upstream.enqueue(...Array.from({ length: attempts }, () => byRequestId));
       const port = Number(new URL(gateway.url).port);
       const requests = cases.map((echoCase) => echoCase.request);
       const responses = await exchangeAll(port, requests, 8);
-      expect(gateway.upstream.requests).toHaveLength(cases.length);
+      expect(gateway.upstream.requests).toHaveLength(attempts);
       const mapped = responses.filter((_, index) => cases[index]?.relayedVerbatim === false);
       // The failures were real: mapped to 4xx, 502, 503 and in-stream errors (200 + error event).
       const statuses = new Set(mapped.map((response) => response.status));

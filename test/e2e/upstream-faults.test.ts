@@ -60,6 +60,8 @@ interface FaultCase {
   readonly retryAfter?: string;
   /** The upstream may see the request twice (a stale-connection repeat). */
   readonly mayRepeatOnce?: boolean;
+  /** How many times the upstream sees the request (retried before the first byte); 1 if unset. */
+  readonly attempts?: number;
 }
 
 const envelope = (status: number, code: string): Expected => ({ kind: 'envelope', status, code });
@@ -125,22 +127,24 @@ const FAULTS: readonly FaultCase[] = [
       expected: envelope(502, 'upstream_error'),
     },
     {
-      // "Not now": relayed as 503, not 502.
+      // "Not now": retried (the default policy's two attempts), then relayed as 503, not 502.
       name: 'status 503 with an HTML body',
       stream,
       respond: () => ({ status: 503, headers: { 'content-type': 'text/html' }, body: HTML_502 }),
       expected: envelope(503, 'upstream_unavailable'),
+      attempts: 2,
     },
     {
-      name: 'status 429 with retry-after',
+      // Longer than the policy's retry-after cap: relayed at once, without a second attempt.
+      name: 'status 429 with a long retry-after',
       stream,
       respond: () => ({
         status: 429,
-        headers: { 'retry-after': '5' },
+        headers: { 'retry-after': '60' },
         body: { error: { message: 'slow down' } },
       }),
       expected: envelope(429, 'upstream_rate_limited'),
-      retryAfter: '5',
+      retryAfter: '60',
     },
     {
       name: 'status 401 (the provider key, not the client key)',
@@ -299,7 +303,7 @@ describe('upstream faults', () => {
       expect(requestsWith(marker).length).toBeGreaterThanOrEqual(1);
       expect(requestsWith(marker).length).toBeLessThanOrEqual(2);
     } else {
-      expect(requestsWith(marker)).toHaveLength(1);
+      expect(requestsWith(marker)).toHaveLength(fault.attempts ?? 1);
     }
   });
 

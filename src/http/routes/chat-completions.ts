@@ -17,8 +17,8 @@ import {
 /**
  * `POST /v1/chat/completions`, routed by model (public names and aliases with their deployments,
  * retries and fallbacks; `provider/model`; else the default provider), and
- * `POST /{provider}/v1/chat/completions`, one static route per configured provider, pinned to it;
- * an unconfigured provider is a 404 naming it.
+ * `POST /{provider}/v1/chat/completions`, one static route per configured provider, pinned to it
+ * (the same retries, on that provider only); an unconfigured provider is a 404 naming it.
  */
 export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: chatRequestSchema };
@@ -27,7 +27,7 @@ export function chatCompletionRoutes(app: FastifyInstance, options: ProviderRout
     complete(routed, request, reply, options),
   );
   for (const provider of options.providers.values()) {
-    const pinned = pinnedTo(provider, options.metrics);
+    const pinned = pinnedTo(provider, options.router);
     app.post(`/${provider.id}/v1/chat/completions`, { schema }, async (request, reply) =>
       complete(pinned, request, reply, options),
     );

@@ -4,7 +4,7 @@
  * the 404 for an unconfigured provider prefix.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { asGatewayError, NotFoundError } from '../../errors/gateway-error.js';
+import { NotFoundError } from '../../errors/gateway-error.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { CallContext, ChatProvider } from '../../providers/provider.js';
 import type { Attempt, ModelRouter, Served } from '../../routing/model-router.js';
@@ -31,25 +31,12 @@ export function routedBy(router: ModelRouter): Dispatch {
   return (model, ctx, attempt) => router.run(model, ctx, attempt);
 }
 
-/** A pinned provider: one attempt, the model name as sent. */
-export function pinnedTo(provider: ChatProvider, metrics?: GatewayMetrics): Dispatch {
-  return async (model, _ctx, attempt) => {
-    let value: Awaited<ReturnType<typeof attempt>>;
-    try {
-      value = await attempt(provider, model);
-    } catch (error) {
-      metrics?.upstreamAttempt(provider.id, asGatewayError(error).code);
-      throw error;
-    }
-    metrics?.upstreamAttempt(provider.id, 'ok');
-    return {
-      value,
-      provider: provider.id,
-      deployment: `${provider.id}/${model}`,
-      attempts: 1,
-      done: () => undefined,
-    };
-  };
+/**
+ * A pinned provider (`/{provider}/v1/...`), with the model name as sent: the router's retries,
+ * backoff and budget on that provider alone, never a fallback to another.
+ */
+export function pinnedTo(provider: ChatProvider, router: ModelRouter): Dispatch {
+  return (model, ctx, attempt) => router.runPinned(provider, model, ctx, attempt);
 }
 
 /** The header that names the deployment (`provider/model`) that served the response. */

@@ -14,14 +14,14 @@ import {
 
 /**
  * `POST /v1/embeddings`, routed by model like chat (deployments, retries, fallbacks), and
- * `POST /{provider}/v1/embeddings`, pinned to that provider.
+ * `POST /{provider}/v1/embeddings`, pinned to that provider (the same retries, on it only).
  */
 export function embeddingsRoutes(app: FastifyInstance, options: ProviderRoutesOptions): void {
   const schema = { body: embeddingsRequestSchema };
   const routed = routedBy(options.router);
   app.post('/v1/embeddings', { schema }, async (request, reply) => embed(routed, request, reply));
   for (const provider of options.providers.values()) {
-    const pinned = pinnedTo(provider, options.metrics);
+    const pinned = pinnedTo(provider, options.router);
     app.post(`/${provider.id}/v1/embeddings`, { schema }, async (request, reply) =>
       embed(pinned, request, reply),
     );
