@@ -7,6 +7,7 @@ import {
 } from '../config/gateway-config.js';
 import {
   GatewayError,
+  InvalidRequestError,
   UpstreamError,
   UpstreamRateLimitedError,
   UpstreamUnavailableError,
@@ -126,6 +127,65 @@ describe('createModelRouter', () => {
     expect((await router.run('m', ctx(), async () => 'third')).value).toBe('third');
   });
 
+  it('names each deployment tried and why in the final error, keeping its status and retry-after', async () => {
+    const models = [
+      {
+        name: 'm',
+        aliases: [],
+        fallbacks: [],
+        deployments: [
+          { provider: 'a', model: 'x', weight: 2 },
+          { provider: 'b', model: 'y', weight: 1 },
+        ],
+      },
+    ];
+    const { router } = setup(undefined, models);
+    const seen: string[] = [];
+    const errors = [
+      new UpstreamUnreachableError('a'),
+      new UpstreamUnreachableError('a'),
+      new UpstreamUnreachableError('a'),
+      // Asks for longer than maxRetryAfterMs: answered at once, no second attempt on b.
+      new UpstreamRateLimitedError('b', 30_000),
+    ];
+    const error = await router.run('m', ctx(), scripted(errors, seen)).catch((thrown) => thrown);
+    expect(seen).toEqual(['a/x', 'a/x', 'a/x', 'b/y']);
+    expect(error).toMatchObject({
+      status: 429,
+      type: 'rate_limit_error',
+      code: 'upstream_rate_limited',
+      retryAfter: '30',
+      message:
+        'The b upstream is rate limiting requests; retry later. ' +
+        'Tried: a/x (upstream_unreachable ×3), b/y (upstream_rate_limited).',
+    });
+  });
+
+  it('lists every outcome of a deployment, and leaves a single failure as it was', async () => {
+    const { router } = setup();
+    const twice = await router
+      .run(
+        'm',
+        ctx(),
+        scripted(
+          [
+            new UpstreamUnavailableError('a', 0),
+            new InvalidRequestError('bad', 'upstream_bad_request'),
+          ],
+          [],
+        ),
+      )
+      .catch((thrown) => thrown);
+    expect(twice).toMatchObject({
+      status: 400,
+      message: 'bad Tried: a/x (upstream_unavailable, upstream_bad_request).',
+    });
+    const once = await router
+      .run('m', ctx(), scripted([new InvalidRequestError('bad', 'upstream_bad_request')], []))
+      .catch((thrown) => thrown);
+    expect(once).toMatchObject({ status: 400, message: 'bad' });
+  });
+
   it('answers at once after the last attempt, without waiting out its retry-after', async () => {
     const { router } = setup();
     const seen: string[] = [];
@@ -137,6 +197,18 @@ describe('createModelRouter', () => {
     expect(performance.now() - started).toBeLessThan(850);
     expect(seen).toEqual(['b/z', 'b/z', 'b/z']);
     expect(error).toMatchObject({ status: 503, retryAfter: '1' });
+  });
+
+  it('cuts a long model name in the list of deployments tried', async () => {
+    const { router } = setup();
+    const long = 'q'.repeat(300);
+    const errors = [1, 2, 3].map(() => new UpstreamUnreachableError('b'));
+    const error = await router
+      .run(`b/${long}`, ctx(), scripted(errors, []))
+      .catch((thrown) => thrown);
+    expect((error as Error).message).toContain(
+      `Tried: b/${'q'.repeat(128)}… (upstream_unreachable ×3).`,
+    );
   });
 });
 
@@ -153,7 +225,7 @@ describe('runPinned', () => {
     expect(outcomes).toEqual(['b:upstream_unavailable', 'b:upstream_unavailable', 'b:ok']);
   });
 
-  it('reports the last failure of the pinned provider', async () => {
+  it('reports the last failure of the pinned provider, naming its attempts', async () => {
     const { router, a } = setup();
     const seen: string[] = [];
     const errors = [
@@ -168,6 +240,9 @@ describe('runPinned', () => {
     expect(error).toMatchObject({
       status: 503,
       code: 'upstream_unavailable',
+      message:
+        'The a upstream is unavailable; retry later. ' +
+        'Tried: a/m (upstream_error ×2, upstream_unavailable).',
     });
   });
 

@@ -6,6 +6,7 @@ import {
 } from '../errors/gateway-error.js';
 import { sleepUnlessAborted } from '../providers/call-signal.js';
 import type { CallContext, ChatProvider } from '../providers/provider.js';
+import { createAttemptLog } from './attempt-log.js';
 import type { Candidate, DeploymentPool } from './deployment-pool.js';
 import { resolveModel } from './resolve-model.js';
 import {
@@ -99,6 +100,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
     attempt: Attempt<Value>,
   ): Promise<Served<Value>> => {
     const budget = createRetryBudget(retry, options.now);
+    const tried = createAttemptLog();
     let lastError: GatewayError | undefined;
     let attempts = 0;
     for (const target of targets) {
@@ -132,6 +134,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
           release();
           const error = asGatewayError(thrown);
           lastError = error;
+          tried.record(deployment, error.code);
           options.onAttempt?.(target.provider.id, error.code);
           ctx.logger.warn(
             {
@@ -146,7 +149,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
             pool.recordFailure(candidate);
           }
           const action = classifyFailure(error, false);
-          if (action === 'final' || ctx.signal.aborted) throw error;
+          if (action === 'final' || ctx.signal.aborted) throw tried.annotate(error);
           if (action === 'fallback') break;
           // Retry the same deployment, unless that was its last attempt, its breaker is open or
           // time is up: then the next one (or the client) hears at once, without a useless wait.
@@ -156,13 +159,13 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
           const delay = retryDelayMs(error, attemptNumber, retry, options.random);
           if (delay === undefined || !budget.allows(delay)) break;
           await sleepUnlessAborted(delay, ctx.signal);
-          if (ctx.signal.aborted) throw error;
+          if (ctx.signal.aborted) throw tried.annotate(error);
         }
       }
       if (budget.remainingMs() <= 0) break;
     }
     // Nothing could be tried: every deployment was at its concurrency cap.
-    throw lastError ?? new DeploymentsBusyError();
+    throw lastError === undefined ? new DeploymentsBusyError() : tried.annotate(lastError);
   };
 
   return {

@@ -280,4 +280,33 @@ describe('routing by public model name', () => {
     expect(b.requests).toHaveLength(0);
     expect((await chat(client, 'm')).deployment).toBe('a/m-a');
   });
+
+  it('names each deployment tried and why when every attempt failed', async () => {
+    const { b, url } = await start(
+      (pa, pb) => [
+        model('m', [
+          [pa, 'm-a', 10],
+          [pb, 'm-b', 1],
+        ]),
+      ],
+      true,
+    );
+    // a refuses connections (retried, then left); b asks for longer than max_retry_after_ms.
+    b.enqueue({ status: 429, headers: { 'retry-after': '30' }, body: { error: { message: 'x' } } });
+    const response = await postChat(url, '/v1/chat/completions', chatBody(false, 'hi', 'm'), {
+      apiKey: KEY,
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get('retry-after')).toBe('30');
+    expect(await response.json()).toMatchObject({
+      error: {
+        type: 'rate_limit_error',
+        code: 'upstream_rate_limited',
+        message:
+          'The b upstream is rate limiting requests; retry later. ' +
+          'Tried: a/m-a (upstream_unreachable ×2), b/m-b (upstream_rate_limited).',
+      },
+    });
+    expect(b.requests).toHaveLength(1);
+  });
 });
