@@ -18,6 +18,7 @@ import {
   sendError,
 } from './http/error-handler.js';
 import { apiKeyAuth } from './http/hooks/api-key-auth.js';
+import { bodyTimeout } from './http/hooks/body-timeout.js';
 import { beginRequest, requestContext } from './http/hooks/request-context.js';
 import { generateRequestId } from './http/hooks/request-id.js';
 import { SECURITY_HEADERS, securityHeaders } from './http/hooks/security-headers.js';
@@ -65,6 +66,8 @@ export interface AppDeps {
     readonly requestTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
   };
+  /** A request body that sends no byte for this long is cut with a 408 (default 10 s). */
+  readonly bodyTimeoutMs?: number;
   /** A streaming client that takes no bytes for this long is dropped (default 60 s). */
   readonly streamWriteTimeoutMs?: number;
   /** Relay Ollama's model management (`pull`, `push`, `create`, `copy`, `delete`). */
@@ -97,6 +100,7 @@ export function appDepsFromSettings(
     routing: { models: config.models, retry: config.retry, cooldown: config.cooldown },
     ollamaAllowManagement: settings.ollamaAllowManagement,
     streamWriteTimeoutMs: settings.streamWriteTimeoutMs,
+    bodyTimeoutMs: settings.bodyTimeoutMs,
     serverTimeouts: {
       headersTimeoutMs: settings.headersTimeoutMs,
       requestTimeoutMs: settings.requestTimeoutMs,
@@ -189,7 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   );
 
-  app.setErrorHandler(errorHandler(bodyLimit));
+  // preParsing runs after every onRequest hook; a request refused there (no key) is answered
+  // before its body is read, and the error handler puts the same limit on what is left of it.
+  const bodyTimeoutMs = deps.bodyTimeoutMs ?? 10_000;
+  app.addHook('preParsing', bodyTimeout(bodyTimeoutMs));
+
+  app.setErrorHandler(errorHandler(bodyLimit, bodyTimeoutMs));
   app.setNotFoundHandler(notFoundHandler);
 
   const now = deps.now ?? Date.now;

@@ -190,7 +190,10 @@ describe('client timeouts', () => {
       headersTimeoutMs: 30_000,
       requestTimeoutMs: 120_000,
       keepAliveTimeoutMs: 72_000,
+      bodyTimeoutMs: 10_000,
     });
+    expect(loadSettings({ ...base, BODY_TIMEOUT_MS: '250' }).bodyTimeoutMs).toBe(250);
+    expect(problemsOf({ ...base, BODY_TIMEOUT_MS: '50' }).join()).toMatch(/BODY_TIMEOUT_MS/);
     expect(
       problemsOf({ ...base, HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '1000' }).join(),
     ).toMatch(/REQUEST_TIMEOUT_MS/);

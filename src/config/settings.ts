@@ -44,6 +44,8 @@ export interface Settings {
   readonly streamWriteTimeoutMs: number;
   /** Longest wait for a client's request headers (slowloris). */
   readonly headersTimeoutMs: number;
+  /** Longest silence between two chunks of a client's request body (not a total). */
+  readonly bodyTimeoutMs: number;
   /** Longest wait for a client's whole request (headers and body). */
   readonly requestTimeoutMs: number;
   /** An idle keep-alive client connection is closed after this. */
@@ -230,6 +232,7 @@ export function loadSettings(
     streamWriteTimeoutMs: integer('STREAM_WRITE_TIMEOUT_MS', 60_000, 1, 3_600_000),
     headersTimeoutMs,
     requestTimeoutMs,
+    bodyTimeoutMs: integer('BODY_TIMEOUT_MS', 10_000, 100, 3_600_000),
     keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
     workers,
     ollamaAllowManagement: boolean('OLLAMA_ALLOW_MANAGEMENT', false),

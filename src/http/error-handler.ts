@@ -14,6 +14,7 @@ import {
   toErrorBody,
   ValidationError,
 } from '../errors/gateway-error.js';
+import { discardUnreadBody } from './hooks/body-timeout.js';
 
 interface AjvError {
   readonly instancePath?: string;
@@ -94,12 +95,17 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
     .send(toErrorBody(error, format ?? 'openai'));
 }
 
-export function errorHandler(bodyLimit: number) {
+/**
+ * Fastify's error handler. The connection is kept after an error answered before the body was
+ * read (a refused key), so what is left of that body is drained under `bodyTimeoutMs`.
+ */
+export function errorHandler(bodyLimit: number, bodyTimeoutMs: number) {
   return function gatewayErrorHandler(
     error: FastifyError,
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
+    discardUnreadBody(request, reply, bodyTimeoutMs);
     sendError(request, reply, fromFastifyError(error, bodyLimit));
   };
 }
