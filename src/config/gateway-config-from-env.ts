@@ -8,7 +8,10 @@ import type { Settings } from './settings.js';
 
 /**
  * The environment-only setup (no GATEWAY_CONFIG) as a GatewayConfig: an `ollama` provider, a
- * `cerebras` one when its key is set, no public model names, default routing policy.
+ * `cerebras` one when its key is set, no public model names, default routing policy. The default
+ * provider is the settings' (the configured one unless DEFAULT_PROVIDER names another). Ollama
+ * stays configured for a Cerebras-only user: its pinned routes (`/ollama/...`) answer 502 while no
+ * Ollama runs, but nothing else waits on it, since /readyz follows the default provider only.
  */
 export function gatewayConfigFromSettings(settings: Settings): GatewayConfig {
   const providers: ProviderConfig[] = [

@@ -120,6 +120,21 @@ describe('loadSettings', () => {
     expect(text).not.toContain('pass@');
   });
 
+  it('defaults to the provider that is configured, unless DEFAULT_PROVIDER says otherwise', () => {
+    const key = { CEREBRAS_API_KEY: 'csk-test' };
+    const host = { OLLAMA_HOST: 'http://gpu-box:11434' };
+    const defaultOf = (env: Record<string, string>) => loadSettings({ ...base, ...env });
+    expect(defaultOf({}).defaultProvider).toBe('ollama');
+    expect(defaultOf(key).defaultProvider).toBe('cerebras');
+    expect(defaultOf({ ...key, OLLAMA_HOST: '  ' }).defaultProvider).toBe('cerebras');
+    expect(defaultOf({ ...key, ...host }).defaultProvider).toBe('ollama');
+    expect(defaultOf(host).defaultProvider).toBe('ollama');
+    expect(defaultOf({ ...key, DEFAULT_PROVIDER: 'ollama' }).defaultProvider).toBe('ollama');
+    expect(defaultOf({ ...key, ...host, DEFAULT_PROVIDER: 'Cerebras' }).defaultProvider).toBe(
+      'cerebras',
+    );
+  });
+
   it('needs a Cerebras key to make Cerebras the default', () => {
     expect(problemsOf({ ...base, DEFAULT_PROVIDER: 'cerebras' }).join()).toMatch(
       /CEREBRAS_API_KEY/,
@@ -150,7 +165,11 @@ describe('WORKERS', () => {
     expect(loadSettings(base).workers).toBe(1);
     expect(loadSettings({ ...base, WORKERS: '3' }).workers).toBe(3);
     expect(loadSettings({ ...base, WORKERS: 'auto' }, () => 6).workers).toBe(6);
-    expect(problemsOf({ ...base, WORKERS: '0' }).join()).toContain('WORKERS');
+    for (const value of ['0', 'two', '257', '-1']) {
+      expect(problemsOf({ ...base, WORKERS: value })).toEqual([
+        `WORKERS must be auto (one process per CPU) or an integer from 1 to 256 (got "${value}")`,
+      ]);
+    }
   });
 });
 

@@ -29,6 +29,7 @@ export interface Settings {
   readonly developmentMode: boolean;
   /** Empty only in development mode, where auth is off. */
   readonly apiKeys: readonly string[];
+  /** DEFAULT_PROVIDER; unset, the provider the user configured (Cerebras for a key alone). */
   readonly defaultProvider: ProviderId;
   readonly bodyLimitBytes: number;
   readonly logLevel: LogLevel;
@@ -92,6 +93,18 @@ const LOG_LEVELS: readonly LogLevel[] = [
 ];
 const PROVIDERS: readonly ProviderId[] = ['ollama', 'cerebras'];
 
+/**
+ * The default provider when DEFAULT_PROVIDER is unset: the one the user configured. Ollama needs
+ * no variable (it has a default address), so a Cerebras key without OLLAMA_HOST means a cloud-only
+ * setup and Cerebras serves the plain `/v1` routes; otherwise (OLLAMA_HOST set, or neither) Ollama.
+ */
+function impliedDefaultProvider(
+  cerebrasKey: string | undefined,
+  ollamaHost: string | undefined,
+): ProviderId {
+  return cerebrasKey !== undefined && ollamaHost === undefined ? 'cerebras' : 'ollama';
+}
+
 /** Parses and validates the environment; throws ConfigError naming every bad variable. */
 export function loadSettings(
   env: Environment,
@@ -103,12 +116,15 @@ export function loadSettings(
     return value === undefined || value === '' ? undefined : value;
   };
 
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
+  /** `alternative` names what else the variable takes, e.g. `auto (…) or `. */
+  const integer = (name: string, fallback: number, min: number, max: number, alternative = '') => {
     const raw = read(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!/^\d+$/.test(raw) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max} (got "${raw}")`);
+      problems.push(
+        `${name} must be ${alternative}an integer from ${min} to ${max} (got "${raw}")`,
+      );
       return fallback;
     }
     return value;
@@ -182,7 +198,9 @@ export function loadSettings(
   const cerebrasKey = read('CEREBRAS_API_KEY');
   const cerebrasUrl = url('CEREBRAS_BASE_URL', 'https://api.cerebras.ai/v1');
   const configFile = read('GATEWAY_CONFIG');
-  const defaultProvider = (read('DEFAULT_PROVIDER') ?? 'ollama').toLowerCase() as ProviderId;
+  const defaultProvider = (
+    read('DEFAULT_PROVIDER') ?? impliedDefaultProvider(cerebrasKey, read('OLLAMA_HOST'))
+  ).toLowerCase() as ProviderId;
   // With a config file, the file names the providers and the default one.
   if (configFile === undefined && !PROVIDERS.includes(defaultProvider)) {
     problems.push(`DEFAULT_PROVIDER must be one of ${PROVIDERS.join(', ')}`);
@@ -195,7 +213,9 @@ export function loadSettings(
   }
 
   const workers =
-    read('WORKERS')?.toLowerCase() === 'auto' ? cpuCount() : integer('WORKERS', 1, 1, 256);
+    read('WORKERS')?.toLowerCase() === 'auto'
+      ? cpuCount()
+      : integer('WORKERS', 1, 1, 256, 'auto (one process per CPU) or ');
   const metricsPort = integer('METRICS_PORT', 0, 0, 65_535);
   if (metricsPort !== 0 && metricsPort === port) {
     problems.push('METRICS_PORT must differ from PORT (metrics are served off the public port)');
