@@ -33,12 +33,28 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
 
 /**
  * Replaces Fastify's JSON parser with one that first bounds the nesting depth (one cheap pass),
- * then parses with Fastify's own prototype-poisoning-safe parser.
+ * then parses with Fastify's own parser, set to remove prototype keys rather than refuse the
+ * body: `__proto__` anywhere, and `constructor` where its value holds a `prototype` key (the
+ * `constructor.prototype` path). Such a body is valid JSON, so it is served without those keys,
+ * never answered "not valid JSON"; nothing downstream can then set a prototype from client input.
+ * A property that is merely named `constructor` or `prototype` (in a tool's JSON schema) stays.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
+  const parse = app.getDefaultJsonParser('remove', 'remove');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      // Fastify does not decompress: the bytes would only fail to parse, as if not JSON.
+      done(
+        new InvalidRequestError(
+          'Compressed request bodies (Content-Encoding) are not accepted; send the JSON uncompressed.',
+          'unsupported_content_encoding',
+        ),
+        undefined,
+      );
+      return;
+    }
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
       done(

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { ChatRequest } from '../../src/openai/chat-types.js';
+import type { PassthroughRequest } from '../../src/providers/provider.js';
 import { createFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
 import { exchangeOnce, RawConnection } from '../helpers/raw-http.js';
 
@@ -26,14 +27,25 @@ const VALID = JSON.stringify(chatBody());
 
 let app: Awaited<ReturnType<typeof buildApp>>;
 let providers: FakeProvider[];
-const providerCalls = () => providers.reduce((sum, provider) => sum + provider.calls.length, 0);
+/** What the native API (`/ollama/api/*`) relayed. */
+const relayed: PassthroughRequest[] = [];
+const providerCalls = () =>
+  providers.reduce((sum, provider) => sum + provider.calls.length, relayed.length);
 
 beforeAll(async () => {
-  providers = [createFakeProvider('ollama'), createFakeProvider('cerebras')];
+  const ollama: FakeProvider = {
+    ...createFakeProvider('ollama'),
+    async passthrough(request) {
+      relayed.push(request);
+      return { status: 200, contentType: 'application/json', body: '{}' };
+    },
+  };
+  providers = [ollama, createFakeProvider('cerebras')];
   app = await buildApp({
     providers: new Map(providers.map((provider) => [provider.id, provider])),
     apiKeys: [KEY],
     bodyLimitBytes: LIMIT,
+    ollamaAllowManagement: true,
   });
 });
 afterAll(async () => {
@@ -86,8 +98,6 @@ describe('malformed and truncated JSON → 400 invalid_json', () => {
     '{"model":"m","messages":[{"role":"user","content":"\u0001"}]}',
     '{"model":"m","messages":[{"role":"user","content":"\\x41"}]}',
     '{"model":"m","messages":[{"role":"user","content":"\\ud800\\u12"}]}',
-    '{"__proto__":{"polluted":true},"model":"m","messages":[]}',
-    '{"constructor":{"prototype":{"polluted":true}},"model":"m","messages":[]}',
   ];
   it.each(MALFORMED.map((text) => [text.slice(0, 40), text]))('%j', async (_name, text) => {
     expectRefused(await send(CHAT, text), 400, 'invalid_json');
@@ -97,6 +107,58 @@ describe('malformed and truncated JSON → 400 invalid_json', () => {
     for (let length = 0; length < VALID.length; length++) {
       expectRefused(await send(CHAT, VALID.slice(0, length)), 400, 'invalid_json');
     }
+  });
+});
+
+describe('valid JSON is never "not valid JSON"', () => {
+  const lastRequest = () => providers[0]?.calls.at(-1)?.request as Record<string, unknown>;
+  const MESSAGES = '"messages":[{"role":"user","content":"x"}]';
+
+  it.each([
+    ['__proto__ at the top', `{"__proto__":{"polluted":true},"model":"m",${MESSAGES}}`],
+    ['__proto__ escaped', `{"\\u005f_proto__":{"polluted":true},"model":"m",${MESSAGES}}`],
+    [
+      'constructor.prototype',
+      `{"constructor":{"prototype":{"polluted":true}},"model":"m",${MESSAGES}}`,
+    ],
+    [
+      'both, deep in an unknown field',
+      `{"model":"m",${MESSAGES},"x":[{"a":{"__proto__":{"p":1},"constructor":{"prototype":{"p":1}},"b":2}}]}`,
+    ],
+  ])('%s: served with the prototype keys removed', async (_name, text) => {
+    const outcome = await send(CHAT, text);
+    expect(outcome).toMatchObject({ status: 200, called: true });
+    const request = lastRequest();
+    expect(Object.hasOwn(request, '__proto__')).toBe(false);
+    expect(Object.hasOwn(request, 'constructor')).toBe(false);
+    expect(Object.getPrototypeOf(request)).toBe(Object.prototype);
+    if (request.x !== undefined) expect(request.x).toEqual([{ a: { b: 2 } }]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).p).toBeUndefined();
+  });
+
+  it('keeps properties merely named constructor or prototype, and plain constructor values', async () => {
+    const parameters = {
+      type: 'object',
+      properties: { constructor: { type: 'string' }, prototype: { type: 'object' } },
+      required: ['constructor', 'prototype'],
+    };
+    const body = chatBody({
+      tools: [{ type: 'function', function: { name: 'f', parameters } }],
+      metadata: { constructor: 'kept', prototype: { constructor: 1 } },
+    });
+    expect(await send(CHAT, JSON.stringify(body))).toMatchObject({ status: 200, called: true });
+    const request = lastRequest() as unknown as ChatRequest & { metadata: unknown };
+    expect(request.tools?.[0]?.function.parameters).toEqual(parameters);
+    expect(request.metadata).toEqual({ constructor: 'kept', prototype: { constructor: 1 } });
+  });
+
+  it('a compressed body says so, not that it is not JSON', async () => {
+    const outcome = await send(CHAT, VALID, { ...JSON_HEADERS, 'content-encoding': 'gzip' });
+    expectRefused(outcome, 400, 'unsupported_content_encoding');
+    expect(outcome.body).toContain('Content-Encoding');
+    const identity = await send(CHAT, VALID, { ...JSON_HEADERS, 'content-encoding': 'identity' });
+    expect(identity).toMatchObject({ status: 200, called: true });
   });
 });
 
