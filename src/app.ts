@@ -19,6 +19,7 @@ import {
 } from './http/error-handler.js';
 import { apiKeyAuth } from './http/hooks/api-key-auth.js';
 import { bodyTimeout } from './http/hooks/body-timeout.js';
+import { nameGuard } from './http/hooks/name-guard.js';
 import { beginRequest, requestContext } from './http/hooks/request-context.js';
 import { generateRequestId } from './http/hooks/request-id.js';
 import { SECURITY_HEADERS, securityHeaders } from './http/hooks/security-headers.js';
@@ -197,6 +198,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // before its body is read, and the error handler puts the same limit on what is left of it.
   const bodyTimeoutMs = deps.bodyTimeoutMs ?? 10_000;
   app.addHook('preParsing', bodyTimeout(bodyTimeoutMs));
+
+  // The native API routes that ollamaPassthroughRoutes registers, one per provider that has one.
+  const nativeRoutes = new Set(
+    [...deps.providers.values()]
+      .filter((provider) => provider.passthrough !== undefined)
+      .map((provider) => `/${provider.id}/api/*`),
+  );
+  app.addHook('preValidation', nameGuard({ nativeRoutes }));
 
   app.setErrorHandler(errorHandler(bodyLimit, bodyTimeoutMs));
   app.setNotFoundHandler(notFoundHandler);

@@ -30,10 +30,51 @@ const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
 /** `providers.groq`, `models["llama3.2"].deployments[0]`: a name with dots or slashes stays one segment. */
 export function childPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
-  // A key too long to be valid is cut, so one bad name does not flood the report.
-  const shown = key.length > 64 ? `${key.slice(0, 48)}…` : key;
-  if (!PLAIN_KEY.test(shown)) return `${parent}[${JSON.stringify(shown)}]`;
-  return parent === '' ? shown : `${parent}.${shown}`;
+  if (PLAIN_KEY.test(key) && key.length <= 64) return parent === '' ? key : `${parent}.${key}`;
+  return `${parent}[${quoted(key)}]`;
+}
+
+/**
+ * A name from the file as a problem line quotes it: in JSON string syntax with DEL escaped too,
+ * so a control character in it shows as `\u0000` and never breaks or hides part of the line; a
+ * name too long to be valid is cut, so one bad name does not flood the report.
+ */
+function quoted(name: string): string {
+  const shown = name.length > 64 ? `${name.slice(0, 48)}…` : name;
+  return JSON.stringify(shown).replaceAll('\x7f', '\\u007f');
+}
+
+/** C0 control characters and DEL, which no name may hold (clients are refused them too). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** A problem for a name holding a control character, naming which and where; true if one. */
+function refuseControlCharacters(problems: ProblemList, name: string, path: string): boolean {
+  const index = name.search(CONTROL_CHARACTER);
+  if (index === -1) return false;
+  const character = name.charCodeAt(index).toString(16).toUpperCase().padStart(4, '0');
+  problems.add(
+    path,
+    `contains the control character U+${character} at position ${index}; names cannot contain control characters (U+0000–U+001F, U+007F)`,
+  );
+  return true;
+}
+
+/**
+ * A reference to a provider or model by name: refused with a control character in it, else
+ * `known(name)` decides; false (after recording why) when it is no name that exists.
+ */
+export function checkReference(
+  problems: ProblemList,
+  name: string,
+  path: string,
+  kind: 'provider' | 'model',
+  known: (name: string) => boolean,
+): boolean {
+  if (refuseControlCharacters(problems, name, path)) return false;
+  if (known(name)) return true;
+  problems.add(path, `unknown ${kind} ${quoted(name)}`);
+  return false;
 }
 
 /**
@@ -135,6 +176,7 @@ const RESERVED_PROVIDER_NAMES: readonly string[] = ['v1', 'healthz', 'readyz', '
 /** Provider names are route segments (`/{name}/v1/...`) and `name/model` prefixes. */
 export function checkProviderName(problems: ProblemList, name: string, path: string): void {
   const reserved = RESERVED_PROVIDER_NAMES.join(', ');
+  if (refuseControlCharacters(problems, name, path)) return;
   if (!PROVIDER_NAME.test(name)) {
     problems.add(
       path,
@@ -147,6 +189,7 @@ export function checkProviderName(problems: ProblemList, name: string, path: str
 
 /** Model names (public, alias or upstream): what a client can put in `"model"`. */
 export function checkModelName(problems: ProblemList, name: string, path: string): boolean {
+  if (refuseControlCharacters(problems, name, path)) return false;
   if (name === '' || name.length > 256 || /[\s\p{Cc}]/u.test(name)) {
     problems.add(path, 'model names are 1 to 256 characters without whitespace');
     return false;
@@ -278,10 +321,10 @@ export function readModels(
     const prefix = publicName.slice(0, publicName.indexOf('/'));
     const owner = owners.get(publicName);
     if (providerNames.has(prefix)) {
-      problems.add(path, `"${publicName}" would shadow provider/model routing to ${prefix}`);
+      problems.add(path, `${quoted(publicName)} would shadow provider/model routing to ${prefix}`);
     } else if (owner !== undefined) {
       const role = owner.alias ? 'an alias of' : 'the name of';
-      problems.add(path, `"${publicName}" is already ${role} model "${owner.model}"`);
+      problems.add(path, `${quoted(publicName)} is already ${role} model ${quoted(owner.model)}`);
     } else {
       owners.set(publicName, { model, alias });
     }
@@ -311,13 +354,14 @@ export function readModels(
     for (const [fallback, fallbackPath] of fallbacks) {
       const text = readString(problems, fallback, fallbackPath);
       if (text === undefined) continue;
-      const target = owners.get(text)?.model;
-      if (target === undefined) {
-        problems.add(fallbackPath, `unknown model "${text}"`);
-      } else if (target === model.name) {
+      if (!checkReference(problems, text, fallbackPath, 'model', (name) => owners.has(name))) {
+        continue;
+      }
+      const target = owners.get(text)?.model ?? text;
+      if (target === model.name) {
         problems.add(fallbackPath, 'a model cannot fall back to itself');
       } else if (resolved.includes(target)) {
-        problems.add(fallbackPath, `"${target}" is listed twice`);
+        problems.add(fallbackPath, `${quoted(target)} is listed twice`);
       } else {
         resolved.push(target);
       }
@@ -348,8 +392,9 @@ function readDeployments(
     const entry = readMapping(problems, value, path, DEPLOYMENT_KEYS);
     if (entry === undefined) continue;
     const provider = requiredString(problems, entry, 'provider', path);
-    if (provider !== undefined && !providerNames.has(provider)) {
-      problems.add(childPath(path, 'provider'), `unknown provider "${provider}"`);
+    if (provider !== undefined) {
+      const known = (name: string) => providerNames.has(name);
+      checkReference(problems, provider, childPath(path, 'provider'), 'provider', known);
     }
     const model = requiredString(problems, entry, 'model', path);
     if (model !== undefined) checkModelName(problems, model, childPath(path, 'model'));

@@ -736,3 +736,92 @@ describe('findCycles', () => {
     expect(findCycles(graph)).toStrictEqual([['a', 'b', 'c'], ['e']]);
   });
 });
+
+describe('names with control characters', () => {
+  /** JSON can spell every control character; each case puts one in one kind of name. */
+  const config = (overrides: {
+    provider?: string;
+    model?: string;
+    alias?: string;
+    upstream?: string;
+    reference?: string;
+    fallback?: string;
+    default?: string;
+  }) =>
+    JSON.stringify({
+      default_provider: overrides.default ?? 'local',
+      providers: { [overrides.provider ?? 'local']: { kind: 'ollama' } },
+      models: {
+        [overrides.model ?? 'm']: {
+          aliases: [overrides.alias ?? 'a'],
+          deployments: [
+            { provider: overrides.reference ?? 'local', model: overrides.upstream ?? 'x' },
+          ],
+          fallbacks: [overrides.fallback ?? 'n'],
+        },
+        n: { deployments: [{ provider: 'local', model: 'y' }] },
+      },
+    });
+  const CASES = [
+    [
+      'provider name',
+      { provider: 'lo\u0000cal' },
+      'providers["lo\\u0000cal"]',
+      'U+0000 at position 2',
+    ],
+    ['model name', { model: 'm\n' }, 'models["m\\n"]', 'U+000A at position 1'],
+    ['alias', { alias: 'a\u007f' }, 'models.m.aliases[0]', 'U+007F at position 1'],
+    [
+      'deployment model',
+      { upstream: '\rx' },
+      'models.m.deployments[0].model',
+      'U+000D at position 0',
+    ],
+    [
+      'deployment provider',
+      { reference: 'local\u001b' },
+      'models.m.deployments[0].provider',
+      'U+001B at position 5',
+    ],
+    ['default provider', { default: 'local\t' }, 'default_provider', 'U+0009 at position 5'],
+    ['fallback', { fallback: 'n\u0000' }, 'models.m.fallbacks[0]', 'U+0000 at position 1'],
+  ] as const;
+
+  it.each(CASES)('%s: refused in one clear line', (_kind, overrides, path, where) => {
+    const problems = problemsOf(config(overrides), 'gateway.json');
+    expect(problems).toContain(
+      `gateway.json: ${path}: contains the control character ${where}; names cannot contain control characters (U+0000–U+001F, U+007F)`,
+    );
+    // Every line stays one line, with nothing invisible in it.
+    for (const problem of problems) {
+      expect([...problem].some((character) => character < ' ' || character === '\x7f')).toBe(false);
+    }
+  });
+
+  it('the same names without the control character load', () => {
+    expect(parseConfig(config({}), 'gateway.json', env, defaults).models).toHaveLength(2);
+  });
+});
+
+describe('prototype keys in the file', () => {
+  it('are plain names: a provider or model called constructor or __proto__ pollutes nothing', () => {
+    const text = `{
+      "providers": { "constructor": { "kind": "ollama", "headers": { "__proto__": "x" } } },
+      "models": {
+        "__proto__": { "deployments": [{ "provider": "constructor", "model": "prototype" }] },
+        "constructor": { "aliases": ["prototype"], "deployments": [{ "provider": "constructor", "model": "x" }] }
+      }
+    }`;
+    for (const fileName of ['gateway.json', 'gateway.yaml']) {
+      const loaded = parseConfig(text, fileName, env, defaults);
+      expect(loaded.providers.map((provider) => provider.name)).toStrictEqual(['constructor']);
+      const headers = loaded.providers[0]?.headers ?? {};
+      expect(Object.hasOwn(headers, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+      expect(loaded.models.map((model) => model.name)).toStrictEqual(['__proto__', 'constructor']);
+      expect(loaded.models[1]?.aliases).toStrictEqual(['prototype']);
+    }
+    expect(({} as Record<string, unknown>).deployments).toBeUndefined();
+    expect(({} as Record<string, unknown>).kind).toBeUndefined();
+  });
+});

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import {
   checkBaseUrl,
   checkProviderName,
+  checkReference,
   childPath,
   hasReference,
   integerFields,
@@ -152,9 +153,11 @@ function readConfig(
   let defaultProvider = providerNames[0] ?? '';
   if (root.has('default_provider')) {
     const name = readString(problems, root.get('default_provider'), 'default_provider');
-    if (name !== undefined && !providerNames.includes(name)) {
-      problems.add('default_provider', `unknown provider "${name}"`);
-    } else if (name !== undefined) {
+    const known = (provider: string) => providerNames.includes(provider);
+    if (
+      name !== undefined &&
+      checkReference(problems, name, 'default_provider', 'provider', known)
+    ) {
       defaultProvider = name;
     }
   }

@@ -162,6 +162,106 @@ describe('valid JSON is never "not valid JSON"', () => {
   });
 });
 
+describe('control characters in model and provider names → 400 before any upstream', () => {
+  const HOSTILE = [
+    'llama3.2\u0000',
+    'a\r\nx-injected: 1',
+    '\u001b[31mred',
+    'm\u007f',
+    'ollama/m\n',
+    '\t',
+  ];
+  const chat = (model: string, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ model, messages: [user('x')], ...extra });
+  const embed = (model: string) => JSON.stringify({ model, input: 'x' });
+  const ROUTES: readonly (readonly [string, (model: string) => string])[] = [
+    [CHAT, (model) => chat(model)],
+    [CHAT, (model) => chat(model, { stream: true })],
+    ['/cerebras/v1/chat/completions', (model) => chat(model)],
+    ['/ollama/v1/chat/completions', (model) => chat(model, { stream: true })],
+    [EMBEDDINGS, embed],
+    ['/cerebras/v1/embeddings', embed],
+  ];
+  it.each(
+    HOSTILE.flatMap((model) =>
+      ROUTES.map(([url, body]) => [JSON.stringify(model), url, body(model)]),
+    ),
+  )('model %s on %s', async (_model, url, text) => {
+    const outcome = await send(url, text);
+    expectRefused(outcome, 400, 'invalid_model_name', 'model');
+    expect(outcome.body).toMatch(
+      /'model' contains the control character U\+00[0-7][0-9A-F] at position \d+/,
+    );
+  });
+
+  it('names the character and its position, and comes before the schema', async () => {
+    const outcome = await send(CHAT, JSON.stringify({ model: 'gpt\u007f4' }));
+    expectRefused(outcome, 400, 'invalid_model_name', 'model');
+    expect(outcome.body).toContain('U+007F at position 3');
+  });
+
+  it.each([
+    ['/ollama/api/chat', { model: 'llama3.2\u0000', messages: [] }, 'model'],
+    ['/ollama/api/generate', { model: 'x\r\n', prompt: 'hi' }, 'model'],
+    ['/ollama/api/show', { name: 'x\u007f' }, 'name'],
+    ['/ollama/api/copy', { source: 'a', destination: 'b\u0000' }, 'destination'],
+    ['/ollama/api/create', { model: 'a', from: '\u0007b' }, 'from'],
+  ])("native API %s → 400 in Ollama's shape, nothing relayed", async (url, body, field) => {
+    const outcome = await send(url, JSON.stringify(body));
+    expect(outcome).toMatchObject({ status: 400, called: false });
+    const { error } = JSON.parse(outcome.body) as { error: string };
+    expect(error).toContain(`'${field}' contains the control character`);
+  });
+
+  it.each(['/ollama/api/blobs/sha256%0Ax', '/ollama/api/blobs/%7f'])(
+    'native API path %s → 400, nothing relayed (it would be the upstream path)',
+    async (url) => {
+      const outcome = await send(url, '{}');
+      expect(outcome).toMatchObject({ status: 400, called: false });
+      expect(JSON.parse(outcome.body)).toEqual({
+        error: expect.stringMatching(
+          /^The request path contains the control character U\+00(0A|7F)/,
+        ),
+      });
+    },
+  );
+
+  it.each([
+    ['POST', '/x%00/v1/chat/completions'],
+    ['POST', '/x%0d%0a/v1/embeddings'],
+    ['GET', '/%7f/v1/models'],
+    ['POST', '/ollama%0a/v1/chat/completions'],
+  ])('provider segment of %s %s → 400 naming it', async (method, url) => {
+    const before = providerCalls();
+    const response = await app.inject({
+      method: method as 'GET' | 'POST',
+      url,
+      headers: JSON_HEADERS,
+      ...(method === 'POST' ? { payload: VALID } : {}),
+    });
+    const called = providerCalls() > before;
+    expectRefused(
+      { status: response.statusCode, body: response.body, called },
+      400,
+      'invalid_model_name',
+      'model',
+    );
+    expect(response.body).toContain('The provider name in the URL contains the control character');
+  });
+
+  it('serves names with other unusual characters (no control among them)', async () => {
+    for (const model of ['modèle', 'm\u0085', 'a\u2028b', 'x y', '\u00a0']) {
+      expect(await send(CHAT, chat(model))).toMatchObject({ status: 200, called: true });
+    }
+    const copy = await send(
+      '/ollama/api/copy',
+      JSON.stringify({ source: 'a b', destination: 'é' }),
+    );
+    expect(copy).toMatchObject({ status: 200, called: true });
+    expect(relayed.at(-1)?.body).toBe('{"source":"a b","destination":"é"}');
+  });
+});
+
 describe('wrong types, missing and extra fields → 422 naming the field', () => {
   const CASES: readonly (readonly [string, unknown, string])[] = [
     [CHAT, null, ''],
@@ -306,7 +406,7 @@ describe('Unicode edge cases', () => {
 
   // The deployment header carries the client's model name: Node refuses header values outside
   // visible ASCII (ERR_INVALID_CHAR), so such names must be encoded, never crash the response.
-  const UNSAFE_MODELS = ['m\\ud800', 'm\\u0000', 'gpt\\u200f', '\u6a21\u578b'];
+  const UNSAFE_MODELS = ['m\\ud800', 'm\\u0085', 'gpt\\u200f', '\u6a21\u578b'];
   const KINDS = {
     chat: [
       CHAT,
