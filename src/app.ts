@@ -18,7 +18,7 @@ import {
   sendError,
 } from './http/error-handler.js';
 import { apiKeyAuth } from './http/hooks/api-key-auth.js';
-import { bodyTimeout } from './http/hooks/body-timeout.js';
+import { bodyTimeout, discardUnreadBody } from './http/hooks/body-timeout.js';
 import { nameGuard } from './http/hooks/name-guard.js';
 import { beginRequest, requestContext } from './http/hooks/request-context.js';
 import { generateRequestId } from './http/hooks/request-id.js';
@@ -127,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keepAliveTimeoutMs: 72_000,
   };
   const withSecurityHeaders = deps.securityHeaders ?? true;
+  const bodyTimeoutMs = deps.bodyTimeoutMs ?? 10_000;
   const context = { accessLog: createAccessLog(logger), metrics: deps.metrics };
   const app = Fastify({
     loggerInstance: logger,
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: (_error, request, reply) => {
       beginRequest(request, reply, context);
       if (withSecurityHeaders) reply.headers(SECURITY_HEADERS);
+      discardUnreadBody(request, reply, bodyTimeoutMs);
       sendError(
         request,
         reply,
@@ -196,7 +198,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // preParsing runs after every onRequest hook; a request refused there (no key) is answered
   // before its body is read, and the error handler puts the same limit on what is left of it.
-  const bodyTimeoutMs = deps.bodyTimeoutMs ?? 10_000;
   app.addHook('preParsing', bodyTimeout(bodyTimeoutMs));
 
   // The native API routes that ollamaPassthroughRoutes registers, one per provider that has one.

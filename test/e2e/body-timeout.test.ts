@@ -174,6 +174,18 @@ describe('a request refused before its body is read', () => {
     expect(closedAt - started).toBeLessThan(BODY_TIMEOUT_MS + 1_000);
   });
 
+  it('a malformed URL: a stalled body is cut after the body timeout too', async () => {
+    const socket = await open();
+    const closed = untilClosed(socket);
+    const started = performance.now();
+    socket.write(head('/v1/%zz', 'Content-Length: 5000') + BODY.slice(0, 60));
+    const { text, closedAt } = await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(text).toContain('"code":"invalid_url"');
+    expect(closedAt - started).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 20);
+    expect(closedAt - started).toBeLessThan(BODY_TIMEOUT_MS + 1_000);
+  });
+
   it('an unsupported Content-Type: a body that keeps moving is drained, not cut', async () => {
     const socket = await open();
     const closed = untilClosed(socket);
