@@ -58,6 +58,16 @@ describe('createLogger', () => {
     });
   });
 
+  it('keeps a field named __proto__ as a field, scrubbed', () => {
+    const { logger, lines } = capture();
+    const error = Object.assign(new Error('upstream failed'), {
+      detail: JSON.parse(`{"__proto__": {"token": "${SECRET}"}}`),
+    });
+    logger.error({ err: error }, 'failed');
+    expect(lines.join('')).not.toContain(SECRET);
+    expect(lines[0]).toContain('"detail":{"__proto__":{"token":"[REDACTED]"}}');
+  });
+
   it('logs an error whose fields nest deeply or loop, cut at a few levels', () => {
     const { logger, parsed } = capture();
     const loop: Record<string, unknown> = { name: 'loop' };

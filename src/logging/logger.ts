@@ -79,7 +79,8 @@ function scrubStrings(value: unknown, scrub: (text: string) => string, depth: nu
   const { toJSON } = value as { toJSON?: unknown };
   if (typeof toJSON === 'function') return scrubStrings(toJSON.call(value), scrub, depth + 1);
   if (Array.isArray(value)) return value.map((item) => scrubStrings(item, scrub, depth + 1));
-  const copy: Record<string, unknown> = {};
+  // No prototype: a field named `__proto__` (an upstream's JSON parsed into an error) stays a field.
+  const copy: Record<string, unknown> = Object.create(null);
   for (const [key, item] of Object.entries(value)) copy[key] = scrubStrings(item, scrub, depth + 1);
   return copy;
 }
