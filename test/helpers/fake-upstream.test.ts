@@ -13,6 +13,7 @@ import {
   SSE_DONE,
   sseResponse,
 } from './fake-upstream-wire.js';
+import { waitUntil } from './sse-client.js';
 
 // A dispatcher per test, so no keep-alive socket outlives the test that opened it.
 let upstream: FakeUpstream | undefined;
@@ -360,6 +361,13 @@ describe('fake upstream aborts and shutdown', () => {
     await expect(fake.waitForRequests(9, 20)).rejects.toThrow(/got 1/);
   });
 
+  it('counts a keep-alive socket between requests as open but not in flight', async () => {
+    const fake = await start();
+    await (await call('/api/version')).body.dump();
+    await waitUntil(() => fake.inFlight() === 0, 2000, 'the response over');
+    expect(fake.openConnections()).toBe(1);
+  });
+
   it('counts open connections, resets its records and closes at once despite stalls', async () => {
     const fake = await start();
     fake.enqueue({ chunks: ['partial'], end: 'stall' }, { stallBeforeHeaders: true });
@@ -369,12 +377,14 @@ describe('fake upstream aborts and shutdown', () => {
     const silent = call('/b').catch((error: unknown) => error);
     await fake.waitForRequests(2, 2000);
     expect(fake.openConnections()).toBe(2);
+    expect(fake.inFlight()).toBe(2);
     const pendingWait = expect(fake.waitForRequests(3, 60_000)).rejects.toThrow(/closed/);
 
     const started = performance.now();
     await fake.close();
     expect(performance.now() - started).toBeLessThan(1000);
     expect(fake.openConnections()).toBe(0);
+    expect(fake.inFlight()).toBe(0);
     expect(await silent).toBeInstanceOf(Error);
     await expect(iterator.next()).rejects.toThrow();
     await pendingWait;

@@ -88,6 +88,8 @@ export interface FakeUpstream {
   waitForAbort(index: number, timeoutMs?: number): Promise<RecordedRequest>;
   /** Sockets currently open to the server (keep-alive ones included). */
   openConnections(): number;
+  /** Requests whose response is not over yet, whichever way it is to end (idle sockets aside). */
+  inFlight(): number;
   /** Clears the queue and the recorded requests. */
   reset(): void;
   /** Closes the server and destroys every socket; never hangs, whatever is in flight. */
@@ -141,6 +143,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   let recordings: Recording[] = [];
   const queue: FakeResponder[] = [];
   const sockets = new Set<Socket>();
+  let inFlight = 0;
   const waiters = new Set<Waiter>();
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -155,6 +158,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     let closedByUs = false;
     // Aborted when the response is over in any way, so pending delays and writes stop at once.
     const life = new AbortController();
+    inFlight += 1;
     const record = (): Recording => {
       if (recording === undefined) {
         recording = new Recording(
@@ -181,6 +185,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       if (!request.complete) noticeClientGone();
     });
     response.on('close', () => {
+      inFlight -= 1;
       life.abort();
       // writableFinished is false when the socket closed before our last byte was flushed.
       if (!response.writableFinished) noticeClientGone();
@@ -279,6 +284,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       );
     },
     openConnections: () => sockets.size,
+    inFlight: () => inFlight,
     reset() {
       queue.length = 0;
       recordings = [];
