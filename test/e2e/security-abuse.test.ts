@@ -239,7 +239,13 @@ function violations(
   });
 }
 
-describe('no unauthenticated 2xx, whatever the path, method or header form', () => {
+/**
+ * Each matrix is thousands of requests: the denied one, over 20,000, took 4–10 s on this machine's
+ * two cores depending on what else ran, and timed out at the default 10 s in a loaded CI run.
+ */
+const MATRIX_OPTIONS = { timeout: 30_000 };
+
+describe('no unauthenticated 2xx, whatever the path, method or header form', MATRIX_OPTIONS, () => {
   let gateway: GatewayHarness;
   let port: number;
   beforeAll(async () => {
