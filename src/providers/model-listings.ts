@@ -38,7 +38,7 @@ export function createModelListings(deps: ModelListingsDeps): ModelListings {
       const listing = provider
         .listModels({
           signal: AbortSignal.timeout(options.timeoutMs),
-          requestId: `models-${randomUUID()}`,
+          requestId: `model-listing-${randomUUID()}`,
           logger: deps.logger,
         })
         .then(

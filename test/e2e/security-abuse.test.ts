@@ -279,8 +279,8 @@ describe('no unauthenticated 2xx, whatever the path, method or header form', MAT
       if (response.status === 401)
         expect(response.head, cases[index]?.id).toMatch(/^www-authenticate: Bearer$/im);
     });
-    // The only upstream traffic is the public readiness probe's own.
-    for (const id of upstreamIds(gateway.upstream.requests)) expect(id).toMatch(/^readyz-/);
+    // The only upstream traffic is the model listing the public readiness probe asks for.
+    for (const id of upstreamIds(gateway.upstream.requests)) expect(id).toMatch(/^model-listing-/);
   });
 
   it('answers 2xx to the real key exactly on the served routes and methods, never 5xx', async () => {
