@@ -21,6 +21,20 @@ describe('lazyChildLogger', () => {
     expect(made).not.toHaveBeenCalled();
   });
 
+  it('makes none for a call at a level that is off, and writes nothing for it', () => {
+    const { parent, lines, made } = capture('info');
+    const logger = lazyChildLogger(parent, { requestId: 'req-0' }, {});
+    logger.debug({ deployment: 'p/m' }, 'upstream attempt');
+    logger.trace('trace');
+    logger.silent('silent');
+    expect(made).not.toHaveBeenCalled();
+    expect(lines).toEqual([]);
+    parent.level = 'debug';
+    logger.debug('now on');
+    expect(made).toHaveBeenCalledTimes(1);
+    expect(lines.map((line) => line.msg)).toEqual(['now on']);
+  });
+
   it('writes the lines pino’s own child writes, made once for all of them', () => {
     const { parent, lines, made } = capture('debug');
     const logger = lazyChildLogger(parent, { requestId: 'req-1' }, {});
