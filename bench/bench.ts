@@ -236,7 +236,7 @@ for (const mode of modes) {
 
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 const lines = [
-  `## ai-gateway benchmark (${new Date().toISOString()}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s), ${rounds} round(s)${baselinePath === undefined ? '' : `, baseline ${baselinePath}`})`,
+  `## ai-gateway benchmark (${new Date().toISOString()}, Node ${process.version}, ${duration} s per point, ${warmup} s warm-up, ${workers} worker(s), ${rounds} round(s)${baselinePath === undefined ? '' : `, baseline ${baselinePath}`})`,
   '',
   '| target | mode | conc | req/s | ÷ direct | p50 ms | p99 ms | errors | CPU ms/req | CPU ÷ bare | CPU ÷ Fastify | RSS max MB | private max MB |',
   '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
