@@ -10,6 +10,7 @@ import {
   type RetryPolicy,
 } from './config/gateway-config.js';
 import type { Settings } from './config/settings.js';
+import { ERROR_CODES } from './errors/error-codes.js';
 import { InvalidRequestError } from './errors/gateway-error.js';
 import {
   clientErrorHandler,
@@ -150,7 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       sendError(
         request,
         reply,
-        new InvalidRequestError('The request URL is malformed.', 'invalid_url'),
+        new InvalidRequestError('The request URL is malformed.', ERROR_CODES.INVALID_URL.code),
       );
     },
     clientErrorHandler: clientErrorHandler(withSecurityHeaders ? SECURITY_HEADERS : {}),

@@ -1,15 +1,9 @@
 /**
- * The one error hierarchy. Every failure the gateway reports is a GatewayError; only the HTTP error
- * handler and the SSE writer put one on the wire, always through {@link toErrorBody}.
+ * The one error hierarchy. Every failure the gateway reports is a GatewayError carrying a code of
+ * the catalogue (`error-codes.ts`); only the HTTP error handler and the SSE writer put one on the
+ * wire, each through the error encoder of the API that the route serves.
  */
-
-export type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'api_error';
+import { ERROR_CODES, type ErrorCode, type ErrorCodeWith, type ErrorType } from './error-codes.js';
 
 /**
  * How far a failed upstream attempt got, which (with {@link GatewayError.upstreamStatus}) decides
@@ -25,7 +19,7 @@ export type UpstreamFailure = 'not_sent' | 'refused' | 'failed' | 'broken';
 export interface GatewayErrorOptions {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly param?: string | null;
   readonly cause?: unknown;
   /**
@@ -49,7 +43,7 @@ export const MAX_RETRY_AFTER_MS = 86_400_000;
 export class GatewayError extends Error {
   readonly status: number;
   readonly type: ErrorType;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly param: string | null;
   /** The wait in milliseconds (kept precise for the retry executor), capped at a day. */
   readonly retryAfterMs: number | undefined;
@@ -77,9 +71,13 @@ export class GatewayError extends Error {
   }
 }
 
-/** 400: the body is not JSON, or a request the upstream refused as malformed. */
+/** 400: a malformed request (the body is not JSON, a bad URL, …) or one the upstream refused as such. */
 export class InvalidRequestError extends GatewayError {
-  constructor(message: string, code = 'invalid_request', param: string | null = null) {
+  constructor(
+    message: string,
+    code: ErrorCodeWith<400, 'invalid_request_error'> = ERROR_CODES.INVALID_REQUEST.code,
+    param: string | null = null,
+  ) {
     super(message, { status: 400, type: 'invalid_request_error', code, param });
   }
 }
@@ -87,34 +85,35 @@ export class InvalidRequestError extends GatewayError {
 /** 400 invalid_json. */
 export class InvalidJsonError extends InvalidRequestError {
   constructor(message = 'The request body is not valid JSON.') {
-    super(message, 'invalid_json');
+    super(message, ERROR_CODES.INVALID_JSON.code);
   }
 }
 
 /** 422: a schema violation; `param` names the offending field. */
 export class ValidationError extends GatewayError {
   constructor(message: string, param: string | null) {
-    super(message, { status: 422, type: 'invalid_request_error', code: 'validation_error', param });
+    const { status, type, code } = ERROR_CODES.VALIDATION_ERROR;
+    super(message, { status, type, code, param });
   }
 }
 
 /** 401: the client's own key is missing or wrong. */
 export class AuthenticationError extends GatewayError {
   constructor(message = 'Invalid or missing API key.') {
-    super(message, { status: 401, type: 'authentication_error', code: 'invalid_api_key' });
+    super(message, ERROR_CODES.INVALID_API_KEY);
   }
 }
 
 /** 403: an operation this gateway is configured not to allow. */
 export class ForbiddenError extends GatewayError {
-  constructor(message: string, code: string) {
+  constructor(message: string, code: ErrorCodeWith<403, 'permission_error'>) {
     super(message, { status: 403, type: 'permission_error', code });
   }
 }
 
 /** 404: unknown route, provider or model. */
 export class NotFoundError extends GatewayError {
-  constructor(message: string, code: 'route_not_found' | 'model_not_found', param: string | null) {
+  constructor(message: string, code: ErrorCodeWith<404, 'not_found_error'>, param: string | null) {
     super(message, { status: 404, type: 'not_found_error', code, param });
   }
 }
@@ -122,54 +121,42 @@ export class NotFoundError extends GatewayError {
 /** 413: body over the configured limit. */
 export class RequestTooLargeError extends GatewayError {
   constructor(limitBytes: number) {
-    super(`The request body exceeds the limit of ${limitBytes} bytes.`, {
-      status: 413,
-      type: 'invalid_request_error',
-      code: 'request_too_large',
-    });
+    super(
+      `The request body exceeds the limit of ${limitBytes} bytes.`,
+      ERROR_CODES.REQUEST_TOO_LARGE,
+    );
   }
 }
 
 /** 408: the client did not send its request in time (server request timeout). */
 export class RequestTimeoutError extends GatewayError {
   constructor() {
-    super('The request was not received in time.', {
-      status: 408,
-      type: 'invalid_request_error',
-      code: 'request_timeout',
-    });
+    super('The request was not received in time.', ERROR_CODES.REQUEST_TIMEOUT);
   }
 }
 
 /** 431: request headers over the server's limit. */
 export class HeadersTooLargeError extends GatewayError {
   constructor() {
-    super('The request headers are too large.', {
-      status: 431,
-      type: 'invalid_request_error',
-      code: 'request_headers_too_large',
-    });
+    super('The request headers are too large.', ERROR_CODES.REQUEST_HEADERS_TOO_LARGE);
   }
 }
 
 /** 503: the gateway is draining for shutdown; clients should retry on another instance. */
 export class ShuttingDownError extends GatewayError {
   constructor() {
-    super('The gateway is shutting down; retry the request.', {
-      status: 503,
-      type: 'api_error',
-      code: 'server_shutting_down',
-    });
+    super('The gateway is shutting down; retry the request.', ERROR_CODES.SERVER_SHUTTING_DOWN);
   }
 }
 
 /** 429 from the upstream, relayed with its retry-after (milliseconds, or undefined). */
 export class UpstreamRateLimitedError extends GatewayError {
   constructor(provider: string, retryAfterMs: number | undefined, cause?: unknown) {
+    const { status, type, code } = ERROR_CODES.UPSTREAM_RATE_LIMITED;
     super(`The ${provider} upstream is rate limiting requests; retry later.`, {
-      status: 429,
-      type: 'rate_limit_error',
-      code: 'upstream_rate_limited',
+      status,
+      type,
+      code,
       upstreamFailure: 'refused',
       upstreamStatus: 429,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -184,10 +171,11 @@ export class UpstreamRateLimitedError extends GatewayError {
  */
 export class UpstreamUnavailableError extends GatewayError {
   constructor(provider: string, retryAfterMs: number | undefined) {
+    const { status, type, code } = ERROR_CODES.UPSTREAM_UNAVAILABLE;
     super(`The ${provider} upstream is unavailable; retry later.`, {
-      status: 503,
-      type: 'api_error',
-      code: 'upstream_unavailable',
+      status,
+      type,
+      code,
       upstreamFailure: 'refused',
       upstreamStatus: 503,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -195,15 +183,20 @@ export class UpstreamUnavailableError extends GatewayError {
   }
 }
 
-/** 429: every deployment of the requested model is at its concurrency cap. */
+/**
+ * 429: every deployment that could serve the request (`provider/model` each, from the config) is
+ * at its concurrency cap. A pinned route has one, a routed model one or more: the message names
+ * them, so it is true of either.
+ */
 export class DeploymentsBusyError extends GatewayError {
-  constructor() {
-    super('Every deployment of this model is at its concurrency limit; retry shortly.', {
-      status: 429,
-      type: 'rate_limit_error',
-      code: 'deployments_busy',
-      retryAfterMs: 1_000,
-    });
+  constructor(deployments: readonly string[]) {
+    const { status, type, code } = ERROR_CODES.DEPLOYMENTS_BUSY;
+    super(
+      deployments.length === 1
+        ? `The deployment ${deployments[0]} is at its concurrency limit; retry shortly.`
+        : `Every deployment of this model (${deployments.join(', ')}) is at its concurrency limit; retry shortly.`,
+      { status, type, code, retryAfterMs: 1_000 },
+    );
   }
 }
 
@@ -211,10 +204,11 @@ export class DeploymentsBusyError extends GatewayError {
 export class UpstreamUnreachableError extends GatewayError {
   /** `sent`: whether the request may have reached it (a reset, not a refused connection). */
   constructor(provider: string, cause?: unknown, sent = false) {
+    const { status, type, code } = ERROR_CODES.UPSTREAM_UNREACHABLE;
     super(`The ${provider} upstream could not be reached.`, {
-      status: 502,
-      type: 'api_error',
-      code: 'upstream_unreachable',
+      status,
+      type,
+      code,
       upstreamFailure: sent ? 'failed' : 'not_sent',
       cause,
     });
@@ -232,10 +226,11 @@ export class UpstreamError extends GatewayError {
     failure: UpstreamFailure = 'broken',
     upstreamStatus?: number,
   ) {
+    const { status, type, code } = ERROR_CODES.UPSTREAM_ERROR;
     super(message, {
-      status: 502,
-      type: 'api_error',
-      code: 'upstream_error',
+      status,
+      type,
+      code,
       upstreamFailure: failure,
       ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
       cause,
@@ -254,10 +249,11 @@ export class UpstreamCredentialsError extends UpstreamError {
 export class UpstreamTimeoutError extends GatewayError {
   constructor(provider: string, phase: 'connect' | 'first_byte' | 'idle', cause?: unknown) {
     const what = { connect: 'connecting', first_byte: 'waiting for a response', idle: 'streaming' };
+    const { status, type, code } = ERROR_CODES.UPSTREAM_TIMEOUT;
     super(`The ${provider} upstream timed out while ${what[phase]}.`, {
-      status: 504,
-      type: 'api_error',
-      code: 'upstream_timeout',
+      status,
+      type,
+      code,
       upstreamFailure:
         phase === 'connect' ? 'not_sent' : phase === 'first_byte' ? 'failed' : 'broken',
       cause,
@@ -268,23 +264,15 @@ export class UpstreamTimeoutError extends GatewayError {
 /** 499 (never written): the client went away; used for logs and to stop work. */
 export class ClientClosedError extends GatewayError {
   constructor() {
-    super('The client closed the request.', {
-      status: 499,
-      type: 'invalid_request_error',
-      code: 'client_closed_request',
-    });
+    super('The client closed the request.', ERROR_CODES.CLIENT_CLOSED_REQUEST);
   }
 }
 
 /** 500: our own bug. The message is generic; the cause goes to the log only. */
 export class InternalError extends GatewayError {
   constructor(cause?: unknown) {
-    super('The gateway hit an internal error.', {
-      status: 500,
-      type: 'api_error',
-      code: 'internal_error',
-      cause,
-    });
+    const { status, type, code } = ERROR_CODES.INTERNAL_ERROR;
+    super('The gateway hit an internal error.', { status, type, code, cause });
   }
 }
 

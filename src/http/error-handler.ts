@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES } from '../errors/error-codes.js';
 import {
   asGatewayError,
   type ErrorFormat,
@@ -64,7 +65,7 @@ export function fromFastifyError(error: FastifyError, bodyLimit: number): Gatewa
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new InvalidRequestError(
         'Unsupported Content-Type; send application/json.',
-        'unsupported_media_type',
+        ERROR_CODES.UNSUPPORTED_MEDIA_TYPE.code,
       );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new InvalidRequestError('The Content-Length does not match the body.');
@@ -111,7 +112,11 @@ export function errorHandler(bodyLimit: number, bodyTimeoutMs: number) {
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
-  sendError(request, reply, new NotFoundError('Unknown route.', 'route_not_found', null));
+  sendError(
+    request,
+    reply,
+    new NotFoundError('Unknown route.', ERROR_CODES.ROUTE_NOT_FOUND.code, null),
+  );
 }
 
 /**
@@ -129,7 +134,10 @@ export function clientErrorHandler(extraHeaders: Readonly<Record<string, string>
         ? new RequestTimeoutError()
         : error.code === 'HPE_HEADER_OVERFLOW'
           ? new HeadersTooLargeError()
-          : new InvalidRequestError('The HTTP request is malformed.', 'malformed_request');
+          : new InvalidRequestError(
+              'The HTTP request is malformed.',
+              ERROR_CODES.MALFORMED_REQUEST.code,
+            );
     const body = JSON.stringify(toErrorBody(gatewayError));
     const headers = Object.entries({
       ...extraHeaders,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from '../errors/error-codes.js';
 import { InvalidRequestError } from '../errors/gateway-error.js';
 
 /** Deeper bodies are refused: serialising them again (to the upstream) would overflow the stack. */
@@ -49,7 +50,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(
         new InvalidRequestError(
           'Compressed request bodies (Content-Encoding) are not accepted; send the JSON uncompressed.',
-          'unsupported_content_encoding',
+          ERROR_CODES.UNSUPPORTED_CONTENT_ENCODING.code,
         ),
         undefined,
       );
@@ -60,7 +61,7 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       done(
         new InvalidRequestError(
           `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`,
-          'json_too_deep',
+          ERROR_CODES.JSON_TOO_DEEP.code,
         ),
         undefined,
       );

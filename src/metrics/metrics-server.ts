@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ERROR_CODES, type ErrorCodeEntry } from '../errors/error-codes.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
 /** What the server exposes: a gateway's metrics, or later a cluster-wide aggregate. */
@@ -74,18 +75,12 @@ async function answer(
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
   if (path !== METRICS_PATH) {
-    sendError(response, 404, 'not_found_error', 'route_not_found', 'Unknown route.');
+    sendError(response, ERROR_CODES.ROUTE_NOT_FOUND, 'Unknown route.');
     return;
   }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', ALLOWED_METHODS);
-    sendError(
-      response,
-      405,
-      'invalid_request_error',
-      'method_not_allowed',
-      `Use ${ALLOWED_METHODS}.`,
-    );
+    sendError(response, ERROR_CODES.METHOD_NOT_ALLOWED, `Use ${ALLOWED_METHODS}.`);
     return;
   }
   let text: string;
@@ -93,19 +88,14 @@ async function answer(
     text = await metrics.render();
   } catch (error) {
     options.onError?.(error);
-    sendError(response, 500, 'api_error', 'internal_error', 'The metrics could not be rendered.');
+    sendError(response, ERROR_CODES.INTERNAL_ERROR, 'The metrics could not be rendered.');
     return;
   }
   send(response, 200, metrics.contentType, text);
 }
 
-function sendError(
-  response: ServerResponse,
-  status: number,
-  type: string,
-  code: string,
-  message: string,
-): void {
+function sendError(response: ServerResponse, entry: ErrorCodeEntry, message: string): void {
+  const { status, type, code } = entry;
   const body = JSON.stringify({ error: { message, type, param: null, code } });
   send(response, status, 'application/json; charset=utf-8', body);
 }

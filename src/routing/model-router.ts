@@ -165,7 +165,12 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
       if (budget.remainingMs() <= 0) break;
     }
     // Nothing could be tried: every deployment was at its concurrency cap.
-    throw lastError === undefined ? new DeploymentsBusyError() : tried.annotate(lastError);
+    if (lastError === undefined) {
+      throw new DeploymentsBusyError(
+        targets.map((target) => `${target.provider.id}/${target.model}`),
+      );
+    }
+    throw tried.annotate(lastError);
   };
 
   return {

@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, type ErrorCodeWith } from '../../errors/error-codes.js';
 import { InvalidRequestError } from '../../errors/gateway-error.js';
 
 /** C0 control characters (U+0000–U+001F) and DEL (U+007F): never part of a model or provider name. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-/** The stable code of the 400 for a name holding a control character. */
-export const INVALID_NAME_CODE = 'invalid_model_name';
 
 /** Body fields of Ollama's native API that name a model besides `model` (`/api/copy`, `/api/create`, legacy `name`). */
 const NATIVE_NAME_FIELDS = ['name', 'source', 'destination', 'from'] as const;
@@ -51,7 +49,13 @@ export function nameGuard(options: NameGuardOptions) {
 function nativeProblem(request: FastifyRequest): InvalidRequestError | undefined {
   const { '*': path } = request.params as { '*'?: unknown };
   if (typeof path === 'string' && CONTROL_CHARACTER.test(path)) {
-    return controlCharacterError('The request path', path, 'a path', null, 'invalid_url');
+    return controlCharacterError(
+      'The request path',
+      path,
+      'a path',
+      null,
+      ERROR_CODES.INVALID_URL.code,
+    );
   }
   const body = request.body as Readonly<Record<string, unknown>> | null | undefined;
   if (typeof body !== 'object' || body === null) return undefined;
@@ -70,7 +74,7 @@ function controlCharacterError(
   name: string,
   kind: string,
   param: string | null,
-  code = INVALID_NAME_CODE,
+  code: ErrorCodeWith<400, 'invalid_request_error'> = ERROR_CODES.INVALID_MODEL_NAME.code,
 ): InvalidRequestError {
   const index = name.search(CONTROL_CHARACTER);
   const character = name.charCodeAt(index).toString(16).toUpperCase().padStart(4, '0');

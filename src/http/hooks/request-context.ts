@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES, type ErrorCode } from '../../errors/error-codes.js';
 import { ClientClosedError } from '../../errors/gateway-error.js';
 import type { AccessLog } from '../../logging/access-log.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
@@ -26,7 +27,7 @@ export interface RequestContext {
   provider?: string;
   model?: string;
   usage?: Usage;
-  errorCode?: string;
+  errorCode?: ErrorCode;
   /** `provider/model` that served the request, and how many attempts that took. */
   deployment?: string;
   attempts?: number;
@@ -78,7 +79,7 @@ export function beginRequest(
     const finished = reply.raw.writableEnded;
     if (!finished) {
       request.gateway.abort?.abort(new ClientClosedError());
-      request.gateway.errorCode ??= 'client_closed_request';
+      request.gateway.errorCode ??= ERROR_CODES.CLIENT_CLOSED_REQUEST.code;
     }
     const status = finished ? reply.raw.statusCode : 499;
     logAccess(accessLog, request, status);

@@ -4,6 +4,7 @@
  * the 404 for an unconfigured provider prefix.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES } from '../../errors/error-codes.js';
 import { NotFoundError } from '../../errors/gateway-error.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { CallContext, ChatProvider } from '../../providers/provider.js';
@@ -73,7 +74,7 @@ export function unknownProvider(providers: ReadonlyMap<string, ChatProvider>) {
     const { provider } = request.params as { provider: string };
     throw new NotFoundError(
       `Unknown provider '${provider.slice(0, 64)}'. Configured providers: ${known}.`,
-      'route_not_found',
+      ERROR_CODES.ROUTE_NOT_FOUND.code,
       null,
     );
   };

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ERROR_CODES } from '../../errors/error-codes.js';
 import { ForbiddenError, NotFoundError } from '../../errors/gateway-error.js';
 import type { ChatProvider, PassthroughRequest } from '../../providers/provider.js';
 import { callContext } from './call-context.js';
@@ -62,11 +63,11 @@ export function ollamaPassthroughRoutes(
           if (!options.allowManagement) {
             throw new ForbiddenError(
               `Model management (${path}) is disabled on this gateway (OLLAMA_ALLOW_MANAGEMENT).`,
-              'management_disabled',
+              ERROR_CODES.MANAGEMENT_DISABLED.code,
             );
           }
         } else if (!USE_ENDPOINTS.has(endpoint)) {
-          throw new NotFoundError('Unknown route.', 'route_not_found', null);
+          throw new NotFoundError('Unknown route.', ERROR_CODES.ROUTE_NOT_FOUND.code, null);
         }
         const context = request.gateway;
         context.provider = provider.id;
@@ -79,7 +80,7 @@ export function ollamaPassthroughRoutes(
           callContext(request),
         );
         if (upstream === undefined) {
-          throw new NotFoundError('Unknown route.', 'route_not_found', null);
+          throw new NotFoundError('Unknown route.', ERROR_CODES.ROUTE_NOT_FOUND.code, null);
         }
         reply.code(upstream.status);
         if (upstream.contentType !== undefined) reply.type(upstream.contentType);
