@@ -252,7 +252,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   chatCompletionRoutes(app, routeOptions);
   embeddingsRoutes(app, routeOptions);
-  ollamaPassthroughRoutes(app, {
+  await app.register(ollamaPassthroughRoutes, {
     providers: deps.providers,
     allowManagement: deps.ollamaAllowManagement ?? false,
   });

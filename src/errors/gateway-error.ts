@@ -276,37 +276,6 @@ export class InternalError extends GatewayError {
   }
 }
 
-/** The OpenAI error body. */
-export interface ErrorBody {
-  readonly error: {
-    readonly message: string;
-    readonly type: ErrorType;
-    readonly param: string | null;
-    readonly code: string;
-  };
-}
-
-/** Ollama's own error body, for its native API (`/{provider}/api/*`), which its clients parse. */
-export interface OllamaErrorBody {
-  readonly error: string;
-}
-
-/** Which API's error shape a route answers in: OpenAI's everywhere, Ollama's on its native API. */
-export type ErrorFormat = 'openai' | 'ollama';
-
-/** The single place an error becomes the wire body. */
-export function toErrorBody(error: GatewayError): ErrorBody;
-export function toErrorBody(error: GatewayError, format: ErrorFormat): ErrorBody | OllamaErrorBody;
-export function toErrorBody(
-  error: GatewayError,
-  format: ErrorFormat = 'openai',
-): ErrorBody | OllamaErrorBody {
-  if (format === 'ollama') return { error: error.message };
-  return {
-    error: { message: error.message, type: error.type, param: error.param, code: error.code },
-  };
-}
-
 /** Anything thrown → a GatewayError; unknown throwables are our bugs. */
 export function asGatewayError(error: unknown): GatewayError {
   return error instanceof GatewayError ? error : new InternalError(error);

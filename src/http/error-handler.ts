@@ -1,10 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../errors/error-codes.js';
 import {
   asGatewayError,
-  type ErrorFormat,
   GatewayError,
   HeadersTooLargeError,
   InvalidJsonError,
@@ -12,10 +11,34 @@ import {
   NotFoundError,
   RequestTimeoutError,
   RequestTooLargeError,
-  toErrorBody,
   ValidationError,
 } from '../errors/gateway-error.js';
 import { discardUnreadBody } from './hooks/body-timeout.js';
+import { openAiErrorBody } from './openai-error-body.js';
+
+/** How an inbound API writes an error as its response body (any JSON value). */
+export type ErrorBodyEncoder = (error: GatewayError) => object;
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /**
+     * The error encoder of the API plugin whose route this is (see {@link useErrorBody});
+     * undefined outside such a plugin, where the OpenAI envelope is written.
+     */
+    readonly errorBody?: ErrorBodyEncoder;
+  }
+}
+
+/**
+ * Makes every route of an API plugin (`scope`, an encapsulated plugin instance) answer errors
+ * with `encoder`: its own routes, hook failures on them, its unknown-provider 404s and its
+ * schema errors alike. Called once when the plugin registers: the encoder then sits on the
+ * plugin's reply prototype (a Fastify decorator), so {@link sendError} finds it with one
+ * property read, with no per-request work and no route-options object built per error.
+ */
+export function useErrorBody(scope: FastifyInstance, encoder: ErrorBodyEncoder): void {
+  scope.decorateReply('errorBody', encoder);
+}
 
 interface AjvError {
   readonly instancePath?: string;
@@ -78,8 +101,10 @@ export function fromFastifyError(error: FastifyError, bodyLimit: number): Gatewa
 }
 
 /**
- * The one function that writes an error response: the OpenAI envelope, x-request-id (already set
- * by the request hook), retry-after for 429 and WWW-Authenticate for 401.
+ * The one function that writes an error response: the body of the route's API (the OpenAI
+ * envelope by default; see {@link useErrorBody}), x-request-id (already set by the request hook),
+ * retry-after for any error that carries a wait (an upstream's 429 or 503, a busy deployment) and
+ * WWW-Authenticate for 401.
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): void {
   request.gateway.errorCode = error.code;
@@ -88,12 +113,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   }
   if (error.status === 401) reply.header('www-authenticate', 'Bearer');
   if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter);
-  const format = (request.routeOptions.config as { errorFormat?: ErrorFormat } | undefined)
-    ?.errorFormat;
-  reply
-    .code(error.status)
-    .type('application/json; charset=utf-8')
-    .send(toErrorBody(error, format ?? 'openai'));
+  const encode = reply.errorBody ?? openAiErrorBody;
+  reply.code(error.status).type('application/json; charset=utf-8').send(encode(error));
 }
 
 /**
@@ -138,7 +159,7 @@ export function clientErrorHandler(extraHeaders: Readonly<Record<string, string>
               'The HTTP request is malformed.',
               ERROR_CODES.MALFORMED_REQUEST.code,
             );
-    const body = JSON.stringify(toErrorBody(gatewayError));
+    const body = JSON.stringify(openAiErrorBody(gatewayError));
     const headers = Object.entries({
       ...extraHeaders,
       'content-type': 'application/json; charset=utf-8',

@@ -1,9 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
+import { UpstreamTimeoutError } from '../errors/gateway-error.js';
 import type { ChatCompletionChunk } from '../openai/chat-types.js';
 import type { StreamChunk } from '../providers/provider.js';
-import { primeStream, sendSse } from './sse.js';
+import { openAiSseFrames } from './openai-sse-frames.js';
+import { primeStream, type SseFrameEncoder, sendSse } from './sse.js';
 
 function chunk(content: string): ChatCompletionChunk {
   return {
@@ -46,7 +48,8 @@ function fakeResponse() {
     getHeaders: () => ({}),
     hijack() {},
   } as unknown as FastifyReply;
-  const request = { gateway: {}, log: {} } as unknown as FastifyRequest;
+  const log = { warn() {}, error() {} };
+  const request = { gateway: {}, log } as unknown as FastifyRequest;
   return { calls, reply, request };
 }
 
@@ -58,7 +61,10 @@ describe('sendSse', () => {
     }
     const { calls, reply, request } = fakeResponse();
     const stream = await primeStream(upstream());
-    await sendSse(request, reply, stream, { includeUsage: false, writeTimeoutMs: 1_000 });
+    await sendSse(request, reply, stream, {
+      frames: openAiSseFrames(false),
+      writeTimeoutMs: 1_000,
+    });
     await nextTurn();
     await nextTurn();
     expect(calls).toEqual([
@@ -81,7 +87,10 @@ describe('sendSse', () => {
     }
     const { calls, reply, request } = fakeResponse();
     const stream = await primeStream(upstream());
-    const sending = sendSse(request, reply, stream, { includeUsage: false, writeTimeoutMs: 1_000 });
+    const sending = sendSse(request, reply, stream, {
+      frames: openAiSseFrames(false),
+      writeTimeoutMs: 1_000,
+    });
     await nextTurn();
     expect(calls).toEqual([['write', `data: ${JSON.stringify(chunk('a'))}\n\n`]]);
     release();
@@ -107,7 +116,7 @@ describe('sendSse', () => {
       }
       const { calls, reply, request } = fakeResponse();
       await sendSse(request, reply, await primeStream(upstream()), {
-        includeUsage,
+        frames: openAiSseFrames(includeUsage),
         writeTimeoutMs: 1_000,
       });
       const usageEvent = includeUsage ? `data: ${JSON.stringify(usageChunk)}\n\n` : '';
@@ -118,6 +127,28 @@ describe('sendSse', () => {
         ],
       ]);
       expect(request.gateway.usage).toEqual(usage);
+    }
+  });
+
+  it("writes another API's frames: its chunk frames, then its end or, after a failure, its error frame", async () => {
+    const frames: SseFrameEncoder = {
+      chunk: ({ chunk }) => `event: delta\ndata: ${chunk.choices[0]?.delta.content}\n\n`,
+      end: () => 'event: stop\ndata: {}\n\n',
+      error: (error) => `event: error\ndata: ${error.code}\n\n`,
+    };
+    for (const fails of [false, true]) {
+      async function* upstream() {
+        yield batch('a', 'b');
+        if (fails) throw new UpstreamTimeoutError('p', 'idle');
+      }
+      const { calls, reply, request } = fakeResponse();
+      await sendSse(request, reply, await primeStream(upstream()), {
+        frames,
+        writeTimeoutMs: 1_000,
+      });
+      await nextTurn();
+      const last = fails ? 'event: error\ndata: upstream_timeout\n\n' : 'event: stop\ndata: {}\n\n';
+      expect(calls).toEqual([['end', `event: delta\ndata: a\n\nevent: delta\ndata: b\n\n${last}`]]);
     }
   });
 });

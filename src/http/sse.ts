@@ -1,23 +1,37 @@
 import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { asGatewayError, toErrorBody } from '../errors/gateway-error.js';
+import { asGatewayError, type GatewayError } from '../errors/gateway-error.js';
 import type { ChatStream, StreamChunk } from '../providers/provider.js';
 
-const DONE = 'data: [DONE]\n\n';
+/**
+ * How one inbound API writes a chunk stream as SSE: Chat Completions' `data: {json}` events and
+ * `[DONE]` (`openai-sse-frames.ts`), or `event: <type>` frames of another API. An API whose frames
+ * depend on what came before (block indices, sequence numbers) makes one encoder per stream;
+ * one without such state shares a constant.
+ */
+export interface SseFrameEncoder {
+  /** The frames for one chunk, or '' for none. */
+  chunk(item: StreamChunk): string;
+  /** What closes a stream that completed. */
+  end(): string;
+  /** The frame for a failure after the stream began; nothing follows it. */
+  error(error: GatewayError): string;
+}
 
 export interface SseOptions {
-  /** `stream_options.include_usage`: send the final `choices: []` usage chunk. */
-  readonly includeUsage: boolean;
+  readonly frames: SseFrameEncoder;
   /** A client that takes no bytes for this long is dropped (its socket stays full). */
   readonly writeTimeoutMs: number;
 }
 
 /**
  * Writes a chunk stream as SSE (security headers, request id and CORS headers already set on the
- * reply included), one event per chunk, `[DONE]` at a normal end. A failure after the headers
- * becomes a `data: {"error":…}` event and the stream ends without `[DONE]`. When the client goes
- * away the upstream iterator is closed, which aborts the upstream.
+ * reply included) through `options.frames`: the frames of each chunk, then the end frame at a
+ * normal end. A failure after the headers becomes the error frame and the stream ends without the
+ * end frame. The usage of the final usage chunk is noted for the access log and metrics whether or
+ * not its frame is sent. When the client goes away the upstream iterator is closed, which aborts
+ * the upstream.
  *
  * Events that arrive together leave in one write, not one write each: pending text is flushed in
  * the event loop's check phase (`setImmediate`), after the I/O callbacks of the same loop turn, so
@@ -47,6 +61,7 @@ export async function sendSse(
   }
   reply.hijack();
   const context = request.gateway;
+  const { frames } = options;
   let pending = '';
   let flushScheduled = false;
   let blocked: Promise<void> | undefined;
@@ -69,12 +84,10 @@ export async function sendSse(
   try {
     for (let next = stream.first; next.done !== true; next = await stream.rest.next()) {
       if (response.destroyed) return;
-      for (const { chunk, json } of next.value) {
-        if (chunk.usage != null && chunk.choices.length === 0) {
-          context.usage = chunk.usage;
-          if (!options.includeUsage) continue;
-        }
-        pending += `data: ${json ?? JSON.stringify(chunk)}\n\n`;
+      for (const item of next.value) {
+        const { chunk } = item;
+        if (chunk.usage != null && chunk.choices.length === 0) context.usage = chunk.usage;
+        pending += frames.chunk(item);
       }
       if (!flushScheduled && pending !== '') {
         flushScheduled = true;
@@ -82,7 +95,7 @@ export async function sendSse(
       }
       if (blocked !== undefined) await blocked;
     }
-    if (!response.destroyed) response.end(takePending() + DONE);
+    if (!response.destroyed) response.end(takePending() + frames.end());
   } catch (thrown) {
     const error = asGatewayError(thrown);
     context.errorCode = error.code;
@@ -92,7 +105,7 @@ export async function sendSse(
     } else {
       request.log.warn({ code: error.code }, error.message);
     }
-    response.end(`${takePending()}data: ${JSON.stringify(toErrorBody(error))}\n\n`);
+    response.end(takePending() + frames.error(error));
   } finally {
     // A no-op after a normal end or a failure; when the client left, it releases the upstream.
     await stream.rest.return?.();

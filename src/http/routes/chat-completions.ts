@@ -3,6 +3,7 @@ import { chatRequestSchema } from '../../openai/chat-request-schema.js';
 import type { ChatRequest } from '../../openai/chat-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
 import type { ChatProvider } from '../../providers/provider.js';
+import { openAiSseFrames } from '../openai-sse-frames.js';
 import { primeStream, sendSse } from '../sse.js';
 import { callContext } from './call-context.js';
 import {
@@ -64,7 +65,7 @@ async function complete(
     metrics?.streamStarted();
     try {
       await sendSse(request, reply, served.value, {
-        includeUsage: body.stream_options?.include_usage === true,
+        frames: openAiSseFrames(body.stream_options?.include_usage === true),
         writeTimeoutMs: options.streamWriteTimeoutMs,
       });
     } finally {

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../../errors/error-codes.js';
-import { ForbiddenError, NotFoundError } from '../../errors/gateway-error.js';
+import { ForbiddenError, type GatewayError, NotFoundError } from '../../errors/gateway-error.js';
 import type { ChatProvider, PassthroughRequest } from '../../providers/provider.js';
+import { useErrorBody } from '../error-handler.js';
 import { callContext } from './call-context.js';
 
 export interface OllamaPassthroughOptions {
@@ -33,17 +34,24 @@ const MANAGEMENT_ENDPOINTS = new Set([
 
 type Method = PassthroughRequest['method'];
 
+/** Ollama's own error body, `{"error": "…"}`, which its clients (the `ollama` package, its CLI) parse. */
+function ollamaErrorBody(error: GatewayError): { readonly error: string } {
+  return { error: error.message };
+}
+
 /**
- * `/{provider}/api/*` for every provider with a native API (Ollama): relayed to it with the
- * gateway's auth, request id, access log, timeouts and cancellation; NDJSON streams flow through
- * as they come. The upstream's answer is relayed as it is, and the gateway's own failures (auth,
- * refused management, unreachable upstream) are written in Ollama's `{"error": "…"}` shape too,
- * since that is what Ollama's clients parse.
+ * A Fastify plugin: `/{provider}/api/*` for every provider with a native API (Ollama), relayed to
+ * it with the gateway's auth, request id, access log, timeouts and cancellation; NDJSON streams
+ * flow through as they come. The upstream's answer is relayed as it is, and the gateway's own
+ * failures (auth, refused management, unreachable upstream) are written in Ollama's
+ * `{"error": "…"}` shape too, since that is what Ollama's clients parse; the status and headers
+ * are as everywhere else.
  */
-export function ollamaPassthroughRoutes(
+export async function ollamaPassthroughRoutes(
   app: FastifyInstance,
   options: OllamaPassthroughOptions,
-): void {
+): Promise<void> {
+  useErrorBody(app, ollamaErrorBody);
   for (const provider of options.providers.values()) {
     if (provider.passthrough === undefined) continue;
     app.route({
@@ -51,8 +59,6 @@ export function ollamaPassthroughRoutes(
       url: `/${provider.id}/api/*`,
       // HEAD is answered by this handler, not by Fastify's automatic GET-as-HEAD route.
       exposeHeadRoute: false,
-      // Ollama's clients read `{"error": "…"}`; the status and headers are as everywhere else.
-      config: { errorFormat: 'ollama' },
       handler: async (request: FastifyRequest, reply: FastifyReply) => {
         const method = request.method as Method;
         const { '*': rest = '' } = request.params as { '*'?: string };
