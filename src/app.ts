@@ -241,7 +241,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     streamWriteTimeoutMs: deps.streamWriteTimeoutMs ?? 60_000,
   };
   const listings = createModelListings({ now, logger: app.log });
-  healthRoutes(app, {
+  // Each API is an encapsulated plugin: the hooks, parsers and error handler above apply to all
+  // of them, and an API with its own error body sets it within its plugin alone.
+  await app.register(healthRoutes, {
     providers: deps.providers,
     defaultProvider,
     listings,
@@ -250,13 +252,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxAgeMs: deps.readiness?.cacheMs ?? 5_000,
     },
   });
-  chatCompletionRoutes(app, routeOptions);
-  embeddingsRoutes(app, routeOptions);
+  await app.register(chatCompletionRoutes, routeOptions);
+  await app.register(embeddingsRoutes, routeOptions);
   await app.register(ollamaPassthroughRoutes, {
     providers: deps.providers,
     allowManagement: deps.ollamaAllowManagement ?? false,
   });
-  modelRoutes(app, {
+  await app.register(modelRoutes, {
     ...routeOptions,
     listings,
     listing: {

@@ -1,11 +1,8 @@
 /**
  * What the provider routes (chat, embeddings, models) share: their options, how a request picks
- * its upstream (the router, or one pinned provider), how the serving deployment is reported, and
- * the 404 for an unconfigured provider prefix.
+ * its upstream (the router, or one pinned provider), and how the serving deployment is reported.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_CODES } from '../../errors/error-codes.js';
-import { NotFoundError } from '../../errors/gateway-error.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { CallContext, ChatProvider } from '../../providers/provider.js';
 import type { Attempt, ModelRouter, Served } from '../../routing/model-router.js';
@@ -21,15 +18,16 @@ export interface ProviderRoutesOptions {
 }
 
 /** How a route picks its upstream: the router (by model) or one pinned provider. */
-export type Dispatch = <Value>(
-  model: string,
-  ctx: CallContext,
-  attempt: Attempt<Value>,
-) => Promise<Served<Value>>;
+export interface Dispatch {
+  /** The provider a `/{provider}/v1/...` route is pinned to; undefined on `/v1/...`. */
+  readonly provider: ChatProvider | undefined;
+  /** Runs `attempt` for `model` with the retries (and, when routed, fallbacks) of the router. */
+  run<Value>(model: string, ctx: CallContext, attempt: Attempt<Value>): Promise<Served<Value>>;
+}
 
 /** The `/v1/...` routes: by model, through the router (deployments, retries, fallbacks). */
 export function routedBy(router: ModelRouter): Dispatch {
-  return (model, ctx, attempt) => router.run(model, ctx, attempt);
+  return { provider: undefined, run: (model, ctx, attempt) => router.run(model, ctx, attempt) };
 }
 
 /**
@@ -37,7 +35,10 @@ export function routedBy(router: ModelRouter): Dispatch {
  * backoff and budget on that provider alone, never a fallback to another.
  */
 export function pinnedTo(provider: ChatProvider, router: ModelRouter): Dispatch {
-  return (model, ctx, attempt) => router.runPinned(provider, model, ctx, attempt);
+  return {
+    provider,
+    run: (model, ctx, attempt) => router.runPinned(provider, model, ctx, attempt),
+  };
 }
 
 /** The header that names the deployment (`provider/model`) that served the response. */
@@ -65,17 +66,4 @@ export function toHeaderValue(value: string): string {
         : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return encoded;
-}
-
-/** A 404 for `/{unknown}/v1/...` that names the configured providers (not secret). */
-export function unknownProvider(providers: ReadonlyMap<string, ChatProvider>) {
-  const known = [...providers.keys()].join(', ');
-  return async function unknownProviderRoute(request: FastifyRequest) {
-    const { provider } = request.params as { provider: string };
-    throw new NotFoundError(
-      `Unknown provider '${provider.slice(0, 64)}'. Configured providers: ${known}.`,
-      ERROR_CODES.ROUTE_NOT_FOUND.code,
-      null,
-    );
-  };
 }

@@ -15,11 +15,14 @@ export interface HealthRoutesOptions {
 export const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /**
- * `/healthz`: the process is up (no upstream call). `/readyz`: each provider's reachability,
- * probed by listing its models; 200 when the default provider is reachable. The body names
- * providers and their status only, no URLs or settings.
+ * A Fastify plugin. `/healthz`: the process is up (no upstream call). `/readyz`: each provider's
+ * reachability, probed by listing its models; 200 when the default provider is reachable. The
+ * body names providers and their status only, no URLs or settings.
  */
-export function healthRoutes(app: FastifyInstance, options: HealthRoutesOptions): void {
+export async function healthRoutes(
+  app: FastifyInstance,
+  options: HealthRoutesOptions,
+): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply: FastifyReply) => {
