@@ -79,6 +79,12 @@ export const ERROR_CODES = {
     type: 'invalid_request_error',
     when: 'A model or provider name holds a control character (U+0000–U+001F, U+007F); `param` names the field.',
   },
+  INVALID_BLOB_DIGEST: {
+    code: 'invalid_blob_digest',
+    status: 400,
+    type: 'invalid_request_error',
+    when: 'A native API blob path (`/{provider}/api/blobs/…`) names no sha256 digest.',
+  },
   UPSTREAM_BAD_REQUEST: {
     code: 'upstream_bad_request',
     status: 400,

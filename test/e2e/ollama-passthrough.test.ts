@@ -100,6 +100,19 @@ describe('Ollama native API through the gateway, with the ollama npm client', ()
     expect(managed.upstream.requests.map((request) => request.path)).toEqual(['/api/pull']);
   });
 
+  it('answers a blob path that names no digest with 400, never the upstream failure it caused', async () => {
+    // Relayed decoded, `a b` made undici refuse the path: the client got a 502.
+    const response = await fetch(`${managed.url}/ollama/api/blobs/a%20b`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CLIENT_KEY}` },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: 'A blob is named by its digest: sha256: (or sha256-) and 64 hexadecimal digits.',
+    });
+    expect(managed.upstream.requests).toHaveLength(0);
+  });
+
   it('answers unknown native endpoints with 404 without calling the upstream', async () => {
     const response = await fetch(`${gateway.url}/ollama/api/secret-admin`, {
       headers: { authorization: `Bearer ${CLIENT_KEY}` },

@@ -1,6 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES } from '../../errors/error-codes.js';
-import { ForbiddenError, type GatewayError, NotFoundError } from '../../errors/gateway-error.js';
+import {
+  ForbiddenError,
+  type GatewayError,
+  InvalidRequestError,
+  NotFoundError,
+} from '../../errors/gateway-error.js';
 import type { ChatProvider, PassthroughRequest } from '../../providers/provider.js';
 import { useErrorBody } from '../error-handler.js';
 import { callContext } from './call-context.js';
@@ -31,6 +36,16 @@ const MANAGEMENT_ENDPOINTS = new Set([
   'POST /api/copy',
   'DELETE /api/delete',
 ]);
+
+/** `/api/blobs/{digest}`: HEAD and POST, which Ollama counts as model management. */
+const BLOB_PATH = /^\/api\/blobs\/([^/]+)$/;
+
+/**
+ * How Ollama names a blob (`GetBlobsPath` in its server refuses anything else). The path is
+ * relayed as decoded, so only such a name goes: a space or `%` in it would make the upstream
+ * request fail, a client's mistake answered as the upstream's 502.
+ */
+const BLOB_DIGEST = /^sha256[:-][0-9a-fA-F]{64}$/;
 
 type Method = PassthroughRequest['method'];
 
@@ -64,12 +79,18 @@ export async function ollamaPassthroughRoutes(
         const { '*': rest = '' } = request.params as { '*'?: string };
         const path = `/api/${rest}`;
         const endpoint = `${method} ${path}`;
-        const isBlob = /^\/api\/blobs\/[^/]+$/.test(path);
-        if (MANAGEMENT_ENDPOINTS.has(endpoint) || isBlob) {
+        const blob = BLOB_PATH.exec(path);
+        if (MANAGEMENT_ENDPOINTS.has(endpoint) || blob !== null) {
           if (!options.allowManagement) {
             throw new ForbiddenError(
               `Model management (${path}) is disabled on this gateway (OLLAMA_ALLOW_MANAGEMENT).`,
               ERROR_CODES.MANAGEMENT_DISABLED.code,
+            );
+          }
+          if (blob !== null && !BLOB_DIGEST.test(blob[1] ?? '')) {
+            throw new InvalidRequestError(
+              'A blob is named by its digest: sha256: (or sha256-) and 64 hexadecimal digits.',
+              ERROR_CODES.INVALID_BLOB_DIGEST.code,
             );
           }
         } else if (!USE_ENDPOINTS.has(endpoint)) {
