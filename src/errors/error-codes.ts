@@ -101,7 +101,7 @@ export const ERROR_CODES = {
     code: 'management_disabled',
     status: 403,
     type: 'permission_error',
-    when: "Ollama's model management or blobs are asked for while OLLAMA_ALLOW_MANAGEMENT is off.",
+    when: "Ollama's model management or blobs are asked for while `OLLAMA_ALLOW_MANAGEMENT` is off.",
   },
   ROUTE_NOT_FOUND: {
     code: 'route_not_found',
@@ -125,13 +125,13 @@ export const ERROR_CODES = {
     code: 'request_timeout',
     status: 408,
     type: 'invalid_request_error',
-    when: 'The request did not arrive within REQUEST_TIMEOUT_MS, or its body paused for BODY_TIMEOUT_MS.',
+    when: 'The request did not arrive within `REQUEST_TIMEOUT_MS`, or its body paused for `BODY_TIMEOUT_MS`.',
   },
   REQUEST_TOO_LARGE: {
     code: 'request_too_large',
     status: 413,
     type: 'invalid_request_error',
-    when: 'The body is over BODY_LIMIT_BYTES.',
+    when: 'The body is over `BODY_LIMIT_BYTES`.',
   },
   VALIDATION_ERROR: {
     code: 'validation_error',
