@@ -1,8 +1,13 @@
 /** Chat completions: routed and pinned, JSON and SSE, and how a stream starts and ends. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { buildApp } from '../../../src/app.js';
+import {
+  DEFAULT_COOLDOWN_POLICY,
+  DEFAULT_RETRY_POLICY,
+} from '../../../src/config/gateway-config.js';
 import { UpstreamError, UpstreamTimeoutError } from '../../../src/errors/gateway-error.js';
-import { appWith, auth, chatBody, expectEnvelope } from '../../helpers/app-fixture.js';
-import { chunks, completion, streamOf } from '../../helpers/fake-provider.js';
+import { appWith, auth, chatBody, expectEnvelope, KEY } from '../../helpers/app-fixture.js';
+import { chunks, completion, createFakeProvider, streamOf } from '../../helpers/fake-provider.js';
 
 describe('chat completions', () => {
   it('serves /v1 from the default provider and prefixed routes from theirs', async () => {
@@ -182,5 +187,53 @@ describe('routing by model on /v1', () => {
     });
     expect(ollama.calls[0]?.request?.model).toBe('cerebras/m1');
     expect(cerebras.calls).toHaveLength(0);
+  });
+});
+
+describe('a deployment at its concurrency cap', () => {
+  it('answers 429 deployments_busy naming the deployment, pinned or routed', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ollama = createFakeProvider('ollama', {
+      chat: async (request) => {
+        await held;
+        return completion(request.model);
+      },
+    });
+    const app = await buildApp({
+      providers: new Map([['ollama', ollama]]),
+      apiKeys: [KEY],
+      routing: {
+        models: [
+          {
+            name: 'm',
+            aliases: [],
+            fallbacks: [],
+            deployments: [{ provider: 'ollama', model: 'llama3', weight: 1, maxConcurrent: 1 }],
+          },
+        ],
+        retry: DEFAULT_RETRY_POLICY,
+        cooldown: DEFAULT_COOLDOWN_POLICY,
+      },
+    });
+    const pinned = { method: 'POST', url: '/ollama/v1/chat/completions', headers: auth } as const;
+    const first = app.inject({ ...pinned, payload: { ...chatBody, model: 'llama3' } });
+    await vi.waitFor(() => expect(ollama.calls).toHaveLength(1));
+    for (const request of [
+      { ...pinned, payload: { ...chatBody, model: 'llama3' } },
+      { ...pinned, url: '/v1/chat/completions', payload: { ...chatBody, model: 'm' } },
+    ]) {
+      const busy = await app.inject(request);
+      expect(busy.statusCode, request.url).toBe(429);
+      expect(busy.headers['retry-after']).toBe('1');
+      const error = expectEnvelope(busy.body, 'rate_limit_error', 'deployments_busy');
+      expect(error.message).toBe(
+        'The deployment ollama/llama3 is at its concurrency limit; retry shortly.',
+      );
+    }
+    release();
+    expect((await first).statusCode).toBe(200);
   });
 });
