@@ -6,6 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import {
+  type ProviderConfig,
+  type ProviderKind,
+  type ProviderTimeouts,
+  VENDORS,
+} from '../providers/registry.js';
+import { AUTH_HEADER_NAMES, type AuthHeaderStyle } from '../providers/shared/upstream-client.js';
+import type { Vendor } from '../providers/vendor.js';
+import {
   checkBaseUrl,
   checkProviderName,
   checkReference,
@@ -27,9 +35,6 @@ import {
   DEFAULT_COOLDOWN_POLICY,
   DEFAULT_RETRY_POLICY,
   type GatewayConfig,
-  type ProviderConfig,
-  type ProviderKind,
-  type ProviderTimeouts,
   type RetryPolicy,
 } from './gateway-config.js';
 import { ConfigError, deepFreeze, type Environment } from './settings.js';
@@ -61,17 +66,20 @@ export function loadConfigFile(
 /**
  * Parses config text (strict JSON when `fileName` ends in `.json`, YAML otherwise), substitutes
  * `${VAR}` from `env`, validates, fills defaults and returns a deeply frozen GatewayConfig. Pure;
- * throws ConfigError listing every problem.
+ * throws ConfigError listing every problem. Kinds are those of `vendors`: the registry's but in
+ * tests that add one.
  */
 export function parseConfig(
   text: string,
   fileName: string,
   env: Environment,
   defaults: ConfigFileDefaults,
+  vendors: readonly Vendor<ProviderKind>[] = VENDORS,
 ): GatewayConfig {
   const problems = new ProblemList(fileName);
   const tree = parseTree(text.replace(/^\uFEFF/, ''), fileName, problems);
-  const config = problems.messages.length === 0 ? readConfig(tree, env, defaults, problems) : null;
+  const sources = { env, defaults, vendors };
+  const config = problems.messages.length === 0 ? readConfig(tree, sources, problems) : null;
   if (config === null || problems.messages.length > 0) throw new ConfigError(problems.messages);
   return deepFreeze(config);
 }
@@ -123,10 +131,16 @@ function lineAndColumn(text: string, offset: number): string {
 const ROOT_KEYS = ['default_provider', 'providers', 'models', 'routing'];
 const PROVIDER_KEYS = ['kind', 'base_url', 'api_key', 'headers', 'timeouts'];
 
+/** What the file is read against: the environment for `${VAR}`, the defaults and the vendors. */
+interface ConfigSources {
+  readonly env: Environment;
+  readonly defaults: ConfigFileDefaults;
+  readonly vendors: readonly Vendor<ProviderKind>[];
+}
+
 function readConfig(
   tree: unknown,
-  env: Environment,
-  defaults: ConfigFileDefaults,
+  sources: ConfigSources,
   problems: ProblemList,
 ): GatewayConfig | null {
   if (tree === null || tree === undefined) {
@@ -145,7 +159,7 @@ function readConfig(
   for (const [name, value] of providerEntries ?? []) {
     const path = childPath('providers', name);
     checkProviderName(problems, name, path);
-    const provider = readProvider(name, value, path, env, defaults, problems);
+    const provider = readProvider(name, value, path, sources, problems);
     if (provider !== undefined) providers.push(provider);
   }
 
@@ -166,39 +180,33 @@ function readConfig(
   return { providers, models, defaultProvider, ...readRouting(root.get('routing'), problems) };
 }
 
-/** `cerebras` is a preset of `openai-compatible`: a known base URL and a required key. */
-const KINDS: Readonly<Record<ProviderKind, { baseUrl?: string; apiKeyRequired: boolean }>> = {
-  ollama: { baseUrl: 'http://localhost:11434', apiKeyRequired: false },
-  'openai-compatible': { apiKeyRequired: false },
-  cerebras: { baseUrl: 'https://api.cerebras.ai/v1', apiKeyRequired: true },
-};
-const KIND_NAMES = Object.keys(KINDS).join(', ');
+/** How `api_key` is sent, in the words a header conflict is reported with. */
+const SENT_AS = { bearer: 'Authorization: Bearer', 'x-api-key': 'x-api-key' } as const;
 
 function readProvider(
   name: string,
   value: unknown,
   path: string,
-  env: Environment,
-  defaults: ConfigFileDefaults,
+  { env, defaults, vendors }: ConfigSources,
   problems: ProblemList,
 ): ProviderConfig | undefined {
   const fields = readMapping(problems, value, path, PROVIDER_KEYS);
   if (fields === undefined) return undefined;
   const kindText = requiredString(problems, fields, 'kind', path);
-  const kind = Object.keys(KINDS).find((known): known is ProviderKind => known === kindText);
-  if (kindText !== undefined && kind === undefined) {
-    problems.add(childPath(path, 'kind'), `must be one of ${KIND_NAMES}`);
+  const vendor = vendors.find((known) => known.kind === kindText);
+  if (kindText !== undefined && vendor === undefined) {
+    const kinds = vendors.map((known) => known.kind).join(', ');
+    problems.add(childPath(path, 'kind'), `must be one of ${kinds}`);
   }
-  const preset = kind === undefined ? undefined : KINDS[kind];
 
   const urlPath = childPath(path, 'base_url');
-  let baseUrl = preset?.baseUrl;
+  let baseUrl = vendor?.defaultBaseUrl;
   if (fields.has('base_url')) {
     const raw = readString(problems, fields.get('base_url'), urlPath);
     const resolved = raw === undefined ? undefined : substitute(problems, raw, urlPath, env);
     baseUrl = resolved === undefined ? undefined : checkBaseUrl(problems, resolved, urlPath);
-  } else if (preset !== undefined && baseUrl === undefined) {
-    problems.add(urlPath, `is required for kind ${kind}`);
+  } else if (vendor !== undefined && baseUrl === undefined) {
+    problems.add(urlPath, `is required for kind ${vendor.kind}`);
   }
 
   const keyPath = childPath(path, 'api_key');
@@ -213,13 +221,16 @@ function readProvider(
     } else if (raw !== undefined) {
       apiKey = substitute(problems, raw, keyPath, env);
     }
-  } else if (preset?.apiKeyRequired === true) {
-    problems.add(keyPath, `is required for kind ${kind} (as \${VAR})`);
+  } else if (vendor?.apiKeyRequired === true) {
+    problems.add(keyPath, `is required for kind ${vendor.kind} (as \${VAR})`);
   }
 
-  const headers = readHeaders(fields.get('headers'), path, fields.has('api_key'), env, problems);
+  // An unknown kind is a problem already; its headers are checked as for a Bearer key.
+  const auth = fields.has('api_key') ? (vendor?.auth ?? 'bearer') : undefined;
+  const headers = readHeaders(fields.get('headers'), path, auth, env, problems);
   const timeouts = readTimeouts(fields.get('timeouts'), path, defaults, problems);
-  if (kind === undefined || baseUrl === undefined) return undefined;
+  if (vendor === undefined || baseUrl === undefined) return undefined;
+  const { kind } = vendor;
   return { name, kind, baseUrl, ...(apiKey === undefined ? {} : { apiKey }), headers, timeouts };
 }
 
@@ -236,7 +247,7 @@ const CREDENTIAL_HEADER = /authorization|cookie|key|token|secret|password/;
 function readHeaders(
   value: unknown,
   providerPath: string,
-  hasApiKey: boolean,
+  auth: AuthHeaderStyle | undefined,
   env: Environment,
   problems: ProblemList,
 ): Record<string, string> {
@@ -248,8 +259,8 @@ function readHeaders(
     const lower = name.toLowerCase();
     if (!HEADER_NAME.test(name)) problems.add(headerPath, 'is not a valid HTTP header name');
     else if (GATEWAY_HEADERS.has(lower)) problems.add(headerPath, 'is set by the gateway');
-    else if (lower === 'authorization' && hasApiKey) {
-      problems.add(headerPath, 'conflicts with api_key (sent as Authorization: Bearer)');
+    else if (auth !== undefined && lower === AUTH_HEADER_NAMES[auth]) {
+      problems.add(headerPath, `conflicts with api_key (sent as ${SENT_AS[auth]})`);
     } else if (headers.some(([seen]) => seen === lower)) {
       problems.add(headerPath, 'is given twice (header names ignore case)');
     }

@@ -4,25 +4,11 @@
  * alone describes the providers (see settings.ts) and these types are built from it.
  */
 
-export type ProviderKind = 'ollama' | 'openai-compatible' | 'cerebras';
+import type { ProviderConfig } from '../providers/registry.js';
 
-export interface ProviderTimeouts {
-  readonly connectTimeoutMs: number;
-  readonly firstByteTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
-
-/** One named upstream. Its name is its id in routes (`/{name}/v1/...`), logs and metrics. */
-export interface ProviderConfig {
-  readonly name: string;
-  readonly kind: ProviderKind;
-  readonly baseUrl: string;
-  /** Sent as `Authorization: Bearer`; in the file only as `${ENV_VAR}`, never literally. */
-  readonly apiKey?: string;
-  /** Extra headers for every upstream request (values may be `${ENV_VAR}`). */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly timeouts: ProviderTimeouts;
-}
+// A provider's shape lives with the list of kinds (providers/registry.ts), so that config/
+// imports providers/ and never the reverse; re-exported as part of the config's shape.
+export type { ProviderConfig } from '../providers/registry.js';
 
 /** One place a public model is served: a provider and the model name it knows. */
 export interface DeploymentConfig {

@@ -92,4 +92,5 @@ export interface ProviderDeps {
   readonly generateId: () => string;
 }
 
+/** Builds a provider from its settings: every vendor descriptor's `create` (vendor.ts). */
 export type ProviderFactory<Settings> = (settings: Settings, deps: ProviderDeps) => ChatProvider;

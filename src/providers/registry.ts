@@ -1,15 +1,56 @@
 import { randomBytes } from 'node:crypto';
-import type { GatewayConfig, ProviderConfig } from '../config/gateway-config.js';
-import { createCerebrasProvider } from './cerebras/cerebras-provider.js';
-import { createOllamaProvider } from './ollama/ollama-provider.js';
-import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
-import type { ChatProvider, ProviderDeps } from './provider.js';
+import { cerebrasVendor } from './cerebras/cerebras-vendor.js';
+import { ollamaVendor } from './ollama/ollama-vendor.js';
+import { openAiCompatibleVendor } from './openai-compatible/openai-compatible-vendor.js';
+import type { ChatProvider } from './provider.js';
 import { watchStaleConnections } from './shared/stale-connections.js';
 import {
   createUpstreamClient,
   type UpstreamClient,
   type UpstreamObservers,
 } from './shared/upstream-client.js';
+import type { Vendor } from './vendor.js';
+
+/**
+ * Every vendor the gateway can talk to: the only list of provider kinds. The config file's kinds,
+ * default base URLs and required keys are checked against it, and the environment-only setup
+ * reads the variables its vendors name. In this order `kind` problems list them and the
+ * environment-only setup configures them (Ollama first).
+ */
+export const VENDORS = [ollamaVendor, openAiCompatibleVendor, cerebrasVendor] as const;
+
+/** `kind:` of a provider: one of the {@link VENDORS}. */
+export type ProviderKind = (typeof VENDORS)[number]['kind'];
+
+export interface ProviderTimeouts {
+  readonly connectTimeoutMs: number;
+  readonly firstByteTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * One named upstream, as the config file or the environment describes it. Its name is its id in
+ * routes (`/{name}/v1/...`), logs and metrics. Defined here, with the kinds, so that config/
+ * imports providers/ and never the other way round.
+ */
+export interface ProviderConfig {
+  readonly name: string;
+  readonly kind: ProviderKind;
+  readonly baseUrl: string;
+  /**
+   * Sent in its vendor's auth header (`Authorization: Bearer` or `x-api-key`); in the file only
+   * as `${ENV_VAR}`, never literally.
+   */
+  readonly apiKey?: string;
+  /** Extra headers for every upstream request (values may be `${ENV_VAR}`). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly timeouts: ProviderTimeouts;
+}
+
+/** The providers of a config (a GatewayConfig): all the registry reads of it. */
+interface ProvidersConfig {
+  readonly providers: readonly ProviderConfig[];
+}
 
 export interface ProviderRegistry {
   readonly providers: ReadonlyMap<string, ChatProvider>;
@@ -41,7 +82,7 @@ export function createIdGenerator(draw: (size: number) => Buffer = randomBytes):
 }
 
 /** Every credential the providers hold: scrubbed from logs and relayed upstream text. */
-export function providerSecrets(config: GatewayConfig): readonly string[] {
+export function providerSecrets(config: ProvidersConfig): readonly string[] {
   return config.providers.flatMap(secretsOf);
 }
 
@@ -52,33 +93,48 @@ function secretsOf(provider: ProviderConfig): string[] {
   ];
 }
 
+/** The vendor of `kind` among `vendors`; the config was validated against them, so it exists. */
+function vendorOf(kind: string, vendors: readonly Vendor[]): Vendor {
+  const vendor = vendors.find((candidate) => candidate.kind === kind);
+  if (vendor === undefined) throw new Error(`No vendor of kind '${kind}' is registered.`);
+  return vendor;
+}
+
 /**
- * Configured providers → providers, each on its own pooled upstream client. `observers` hear of
- * what the clients do on their own (a request repeated after a stale connection).
+ * Configured providers → providers, each built by its vendor's factory on its own pooled upstream
+ * client. `observers` hear of what the clients do on their own (a request repeated after a stale
+ * connection). `vendors` is {@link VENDORS} but in tests that add one.
  */
 export function createProviders(
-  config: GatewayConfig,
+  config: ProvidersConfig,
   observers: UpstreamObservers = {},
+  vendors: readonly Vendor[] = VENDORS,
 ): ProviderRegistry {
   const clients: UpstreamClient[] = [];
   const staleConnections = watchStaleConnections();
   const providers = new Map<string, ChatProvider>();
   const generateId = createIdGenerator();
   for (const settings of config.providers) {
+    const vendor = vendorOf(settings.kind, vendors);
     const upstream = createUpstreamClient(
       {
         provider: settings.name,
         baseUrl: settings.baseUrl,
-        headers: {
-          ...settings.headers,
-          ...(settings.apiKey === undefined ? {} : { authorization: `Bearer ${settings.apiKey}` }),
-        },
+        headers: settings.headers,
+        apiKey:
+          settings.apiKey === undefined
+            ? undefined
+            : { value: settings.apiKey, style: vendor.auth },
         ...settings.timeouts,
       },
       { ...observers, staleConnections },
     );
     clients.push(upstream);
-    providers.set(settings.name, createProvider(settings, { upstream, now: Date.now, generateId }));
+    const secrets = secretsOf(settings);
+    providers.set(
+      settings.name,
+      vendor.create({ name: settings.name, secrets }, { upstream, now: Date.now, generateId }),
+    );
   }
   return {
     providers,
@@ -90,23 +146,8 @@ export function createProviders(
 }
 
 /** The configured providers that also relay their vendor's own API (`/{name}/api/*`). */
-export function nativeApiProviders(config: GatewayConfig): readonly string[] {
+export function nativeApiProviders(config: ProvidersConfig): readonly string[] {
   return config.providers
-    .filter((provider) => provider.kind === 'ollama')
+    .filter((provider) => vendorOf(provider.kind, VENDORS).nativeApi)
     .map((provider) => provider.name);
-}
-
-/** The only place that lists the provider kinds. */
-function createProvider(settings: ProviderConfig, deps: ProviderDeps): ChatProvider {
-  switch (settings.kind) {
-    case 'ollama':
-      return createOllamaProvider({ name: settings.name, secrets: secretsOf(settings) }, deps);
-    case 'cerebras':
-      return createCerebrasProvider({ name: settings.name, apiKey: settings.apiKey ?? '' }, deps);
-    case 'openai-compatible':
-      return createOpenAiCompatibleProvider(
-        { id: settings.name, secrets: secretsOf(settings) },
-        deps,
-      );
-  }
 }

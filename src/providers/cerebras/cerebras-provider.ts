@@ -1,5 +1,6 @@
 import { createOpenAiCompatibleProvider } from '../openai-compatible/openai-compatible-provider.js';
 import type { ChatProvider, ProviderDeps } from '../provider.js';
+import type { VendorProviderSettings } from '../vendor.js';
 
 /**
  * Fields Cerebras answers with a 400 although OpenAI accepts them; dropped so OpenAI clients that
@@ -26,19 +27,10 @@ export function toCerebrasRequest(body: Record<string, unknown>): Record<string,
   return rest;
 }
 
-export interface CerebrasProviderSettings {
-  /** Its name: the id in routes, logs and error messages. */
-  readonly name: string;
-  readonly apiKey: string;
-}
-
 /** Cerebras: the OpenAI-compatible adapter plus its named quirks. */
 export function createCerebrasProvider(
-  settings: CerebrasProviderSettings,
+  settings: VendorProviderSettings,
   deps: ProviderDeps,
 ): ChatProvider {
-  return createOpenAiCompatibleProvider(
-    { id: settings.name, secrets: [settings.apiKey], prepareRequest: toCerebrasRequest },
-    deps,
-  );
+  return createOpenAiCompatibleProvider({ ...settings, prepareRequest: toCerebrasRequest }, deps);
 }

@@ -12,6 +12,7 @@ import {
 } from '../shared/upstream-client.js';
 import { callJson, openStream } from '../shared/upstream-json.js';
 import { readText } from '../shared/upstream-status.js';
+import type { VendorProviderSettings } from '../vendor.js';
 import { fromOllamaChatResponse, fromOllamaTags } from './from-ollama-response.js';
 import {
   fromOllamaEmbedResponse,
@@ -22,22 +23,13 @@ import { ollamaChunks } from './ollama-stream.js';
 import { isOllamaChatResponse, isOllamaTagsResponse } from './ollama-wire.js';
 import { toOllamaChatRequest } from './to-ollama-request.js';
 
-/** What an Ollama provider needs beyond its upstream client (which holds URL and timeouts). */
-export interface OllamaProviderSettings {
-  /** Its name: the id in routes, logs and error messages. */
-  readonly name: string;
-  /** Its own credentials (an API key, header values), scrubbed from anything relayed. */
-  readonly secrets?: readonly string[];
-}
-
 /** Ollama through its native API (`/api/chat`, `/api/tags`, `/api/embed`), translated both ways. */
 export function createOllamaProvider(
-  settings: OllamaProviderSettings,
+  settings: VendorProviderSettings,
   deps: ProviderDeps,
 ): ChatProvider {
   const { upstream, now, generateId } = deps;
-  const provider = settings.name;
-  const secrets = settings.secrets ?? [];
+  const { name: provider, secrets } = settings;
 
   const target = { upstream, provider, secrets };
 

@@ -42,7 +42,7 @@ function stubUpstream(status: number, body: string | string[], headers = {}) {
 
 function provider(upstream: UpstreamClient, secrets: string[] = []) {
   return createOpenAiCompatibleProvider(
-    { id: 'vendor', secrets },
+    { name: 'vendor', secrets },
     { upstream, now: () => 0, generateId: () => 'id' },
   );
 }

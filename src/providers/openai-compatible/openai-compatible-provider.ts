@@ -13,12 +13,9 @@ import type { ChatProvider, ChatStream, ProviderDeps, StreamChunk } from '../pro
 import { parseSse } from '../shared/sse-parser.js';
 import { discardBody, toUpstreamError, type UpstreamResponse } from '../shared/upstream-client.js';
 import { callJson, openStream } from '../shared/upstream-json.js';
+import type { VendorProviderSettings } from '../vendor.js';
 
-export interface OpenAiCompatibleSettings {
-  /** Provider id for routes, logs and messages. */
-  readonly id: string;
-  /** The provider's own credentials, scrubbed from anything relayed or logged. */
-  readonly secrets: readonly string[];
+export interface OpenAiCompatibleSettings extends VendorProviderSettings {
   /** Vendor quirks: reshapes the body sent upstream (drops unsupported fields, renames). */
   readonly prepareRequest?: (body: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -31,7 +28,7 @@ export function createOpenAiCompatibleProvider(
   settings: OpenAiCompatibleSettings,
   deps: ProviderDeps,
 ): ChatProvider {
-  const { id, secrets } = settings;
+  const { name: id, secrets } = settings;
   const upstream = deps.upstream;
   const prepare = settings.prepareRequest ?? ((body: Record<string, unknown>) => body);
 

@@ -79,7 +79,7 @@ function providerOver(parts: readonly Uint8Array[]) {
     async close() {},
   };
   return createOpenAiCompatibleProvider(
-    { id: 'vendor', secrets: [] },
+    { name: 'vendor', secrets: [] },
     { upstream, now: () => 0, generateId: () => 'id' },
   );
 }

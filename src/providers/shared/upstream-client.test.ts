@@ -190,6 +190,30 @@ describe('createUpstreamClient against a fake upstream', () => {
     }
   });
 
+  it.each([
+    ['bearer', { authorization: 'Bearer key-abc-123' }, 'x-api-key'],
+    ['x-api-key', { 'x-api-key': 'key-abc-123' }, 'authorization'],
+  ] as const)('sends the API key in the %s style', async (style, expected, absent) => {
+    const keyed = createUpstreamClient({
+      ...settings(upstream.url),
+      headers: { 'x-vendor': 'yes' },
+      apiKey: { value: 'key-abc-123', style },
+    });
+    try {
+      const response = await keyed.request({
+        method: 'GET',
+        path: '/v1/models',
+        signal: live(),
+        requestId: 'req-key',
+      });
+      await response.body.dump();
+      expect(upstream.requests[0]?.headers).toMatchObject({ ...expected, 'x-vendor': 'yes' });
+      expect(upstream.requests[0]?.headers[absent]).toBeUndefined();
+    } finally {
+      await keyed.close();
+    }
+  });
+
   it('honours a per-request first-byte timeout and maps it to 504', async () => {
     upstream.enqueue({ stallBeforeHeaders: true });
     const failure = client.request({

@@ -17,12 +17,26 @@ export interface UpstreamClientSettings {
   readonly baseUrl: string;
   /** Sent on every request (the provider's own credentials). Never the client's. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The provider's API key, sent on every request in the header its vendor takes it in. */
+  readonly apiKey?: { readonly value: string; readonly style: AuthHeaderStyle } | undefined;
   readonly connectTimeoutMs: number;
   /** Time from sending the request to the response headers. */
   readonly firstByteTimeoutMs: number;
   /** Longest silence allowed between two body chunks; there is no total limit. */
   readonly idleTimeoutMs: number;
 }
+
+/**
+ * How a vendor takes an API key: `Authorization: Bearer <key>` (OpenAI and its compatibles) or
+ * `x-api-key: <key>` (Anthropic's style).
+ */
+export type AuthHeaderStyle = 'bearer' | 'x-api-key';
+
+/** The header each style sends the key in, lower-case as undici sends header names. */
+export const AUTH_HEADER_NAMES: Readonly<Record<AuthHeaderStyle, string>> = {
+  bearer: 'authorization',
+  'x-api-key': 'x-api-key',
+};
 
 export interface UpstreamRequestOptions {
   readonly method: 'GET' | 'POST' | 'DELETE' | 'HEAD';
@@ -106,10 +120,17 @@ export function createUpstreamClient(
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
   });
+  const { apiKey } = settings;
   const fixedHeaders = {
     'user-agent': 'ai-gateway',
     accept: 'application/json, text/event-stream, application/x-ndjson',
     ...settings.headers,
+    ...(apiKey === undefined
+      ? {}
+      : {
+          [AUTH_HEADER_NAMES[apiKey.style]]:
+            apiKey.style === 'bearer' ? `Bearer ${apiKey.value}` : apiKey.value,
+        }),
   };
   const jsonHeaders = { ...fixedHeaders, 'content-type': 'application/json' };
 
