@@ -27,9 +27,8 @@ describe('loadSettings', () => {
       securityHeaders: true,
       corsAllowedOrigins: [],
       upstream: { connectTimeoutMs: 10_000, firstByteTimeoutMs: 120_000, idleTimeoutMs: 60_000 },
-      ollama: { baseUrl: 'http://localhost:11434' },
     });
-    expect(settings.cerebras).toBeUndefined();
+    expect(settings.providers).toEqual([{ kind: 'ollama', baseUrl: 'http://localhost:11434' }]);
   });
 
   it('returns a deeply frozen object', () => {
@@ -63,8 +62,10 @@ describe('loadSettings', () => {
       host: '0.0.0.0',
       port: 9000,
       defaultProvider: 'cerebras',
-      cerebras: { apiKey: 'csk-test', baseUrl: 'http://127.0.0.1:1234/v1' },
-      ollama: { baseUrl: 'http://gpu-box:11434' },
+      providers: [
+        { kind: 'ollama', baseUrl: 'http://gpu-box:11434' },
+        { kind: 'cerebras', apiKey: 'csk-test', baseUrl: 'http://127.0.0.1:1234/v1' },
+      ],
       bodyLimitBytes: 2048,
       logLevel: 'debug',
       securityHeaders: false,

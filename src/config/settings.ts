@@ -1,11 +1,12 @@
 import { availableParallelism } from 'node:os';
+import { type ProviderKind, VENDORS } from '../providers/registry.js';
+import type { Vendor } from '../providers/vendor.js';
 
 /**
  * The one place that turns environment variables into typed, validated, frozen settings. Every bad
  * variable is collected and reported together in one ConfigError.
  */
 
-export type ProviderId = 'ollama' | 'cerebras';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface UpstreamTimeoutSettings {
@@ -14,13 +15,11 @@ export interface UpstreamTimeoutSettings {
   readonly idleTimeoutMs: number;
 }
 
-export interface OllamaSettings {
+/** A provider the environment configures (no GATEWAY_CONFIG); it is named after its kind. */
+export interface EnvironmentProviderSettings {
+  readonly kind: ProviderKind;
   readonly baseUrl: string;
-}
-
-export interface CerebrasSettings {
-  readonly baseUrl: string;
-  readonly apiKey: string;
+  readonly apiKey?: string;
 }
 
 export interface Settings {
@@ -30,7 +29,7 @@ export interface Settings {
   /** Empty only in development mode, where auth is off. */
   readonly apiKeys: readonly string[];
   /** DEFAULT_PROVIDER; unset, the provider the user configured (Cerebras for a key alone). */
-  readonly defaultProvider: ProviderId;
+  readonly defaultProvider: string;
   readonly bodyLimitBytes: number;
   readonly logLevel: LogLevel;
   readonly securityHeaders: boolean;
@@ -55,9 +54,12 @@ export interface Settings {
   readonly ollamaAllowManagement: boolean;
   /** Processes serving the port (Node cluster); 1 serves from the main process itself. */
   readonly workers: number;
-  readonly ollama: OllamaSettings;
-  /** Absent when CEREBRAS_API_KEY is not set: the provider is then not configured. */
-  readonly cerebras?: CerebrasSettings;
+  /**
+   * The providers the vendors' variables configure (OLLAMA_HOST, CEREBRAS_*), in registry order:
+   * a vendor is configured when it has a base URL (its variable or its default) and, if it
+   * requires one, a key. Ollama needs neither, so it is always there.
+   */
+  readonly providers: readonly EnvironmentProviderSettings[];
   /** GATEWAY_CONFIG: a YAML or JSON file of providers, models and routing; replaces the
    *  provider variables (OLLAMA_HOST, CEREBRAS_*, DEFAULT_PROVIDER) when set. */
   readonly configFile?: string;
@@ -91,24 +93,14 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'trace',
   'silent',
 ];
-const PROVIDERS: readonly ProviderId[] = ['ollama', 'cerebras'];
-
 /**
- * The default provider when DEFAULT_PROVIDER is unset: the one the user configured. Ollama needs
- * no variable (it has a default address), so a Cerebras key without OLLAMA_HOST means a cloud-only
- * setup and Cerebras serves the plain `/v1` routes; otherwise (OLLAMA_HOST set, or neither) Ollama.
+ * Parses and validates the environment; throws ConfigError naming every bad variable. `vendors`
+ * is the registry's but in tests that add one.
  */
-function impliedDefaultProvider(
-  cerebrasKey: string | undefined,
-  ollamaHost: string | undefined,
-): ProviderId {
-  return cerebrasKey !== undefined && ollamaHost === undefined ? 'cerebras' : 'ollama';
-}
-
-/** Parses and validates the environment; throws ConfigError naming every bad variable. */
 export function loadSettings(
   env: Environment,
   cpuCount: () => number = availableParallelism,
+  vendors: readonly Vendor<ProviderKind>[] = VENDORS,
 ): Settings {
   const problems: string[] = [];
   const read = (name: string): string | undefined => {
@@ -139,8 +131,9 @@ export function loadSettings(
     return fallback;
   };
 
-  const url = (name: string, fallback: string): string => {
+  const url = (name: string, fallback: string | undefined): string | undefined => {
     const raw = read(name) ?? fallback;
+    if (raw === undefined) return undefined;
     try {
       const parsed = new URL(raw);
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol');
@@ -195,21 +188,15 @@ export function loadSettings(
     }
   }
 
-  const cerebrasKey = read('CEREBRAS_API_KEY');
-  const cerebrasUrl = url('CEREBRAS_BASE_URL', 'https://api.cerebras.ai/v1');
   const configFile = read('GATEWAY_CONFIG');
-  const defaultProvider = (
-    read('DEFAULT_PROVIDER') ?? impliedDefaultProvider(cerebrasKey, read('OLLAMA_HOST'))
-  ).toLowerCase() as ProviderId;
+  const { providers, implied, lacking } = environmentProviders(vendors, read, url);
+  const defaultProvider = (read('DEFAULT_PROVIDER') ?? implied).toLowerCase();
   // With a config file, the file names the providers and the default one.
-  if (configFile === undefined && !PROVIDERS.includes(defaultProvider)) {
-    problems.push(`DEFAULT_PROVIDER must be one of ${PROVIDERS.join(', ')}`);
-  } else if (
-    configFile === undefined &&
-    defaultProvider === 'cerebras' &&
-    cerebrasKey === undefined
-  ) {
-    problems.push('DEFAULT_PROVIDER=cerebras needs CEREBRAS_API_KEY');
+  const choices = vendors.filter((vendor) => vendor.environment !== undefined);
+  if (configFile === undefined && !choices.some((vendor) => vendor.kind === defaultProvider)) {
+    problems.push(`DEFAULT_PROVIDER must be one of ${choices.map(({ kind }) => kind).join(', ')}`);
+  } else if (configFile === undefined && lacking.has(defaultProvider)) {
+    problems.push(`DEFAULT_PROVIDER=${defaultProvider} needs ${lacking.get(defaultProvider)}`);
   }
 
   const workers =
@@ -256,10 +243,7 @@ export function loadSettings(
     keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
     workers,
     ollamaAllowManagement: boolean('OLLAMA_ALLOW_MANAGEMENT', false),
-    ollama: { baseUrl: url('OLLAMA_HOST', 'http://localhost:11434') },
-    ...(cerebrasKey === undefined
-      ? {}
-      : { cerebras: { baseUrl: cerebrasUrl, apiKey: cerebrasKey } }),
+    providers,
     ...(configFile === undefined ? {} : { configFile }),
     ...(metricsPort === 0
       ? {}
@@ -268,6 +252,50 @@ export function loadSettings(
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(settings);
+}
+
+/** What the vendors' own variables configure, read by {@link environmentProviders}. */
+interface EnvironmentProviders {
+  readonly providers: readonly EnvironmentProviderSettings[];
+  /**
+   * The default provider when DEFAULT_PROVIDER is unset: the first provider a variable of its
+   * own configured, else the first configured. Ollama needs no variable (it has a default
+   * address), so a Cerebras key without OLLAMA_HOST means a cloud-only setup and Cerebras serves
+   * the plain `/v1` routes; otherwise (OLLAMA_HOST set, or neither) Ollama.
+   */
+  readonly implied: string;
+  /** Each vendor that is not configured, with the variable it lacks. */
+  readonly lacking: ReadonlyMap<string, string>;
+}
+
+function environmentProviders(
+  vendors: readonly Vendor<ProviderKind>[],
+  read: (name: string) => string | undefined,
+  url: (name: string, fallback: string | undefined) => string | undefined,
+): EnvironmentProviders {
+  const providers: EnvironmentProviderSettings[] = [];
+  const lacking = new Map<string, string>();
+  let named: string | undefined;
+  for (const vendor of vendors) {
+    const variables = vendor.environment;
+    if (variables === undefined) continue;
+    // Read even when unused, so a bad value is reported whatever else is set.
+    const baseUrl = url(variables.baseUrlVariable, vendor.defaultBaseUrl);
+    const keyVariable = variables.apiKeyVariable;
+    const apiKey = keyVariable === undefined ? undefined : read(keyVariable);
+    if (baseUrl === undefined) {
+      lacking.set(vendor.kind, variables.baseUrlVariable);
+    } else if (vendor.apiKeyRequired && apiKey === undefined) {
+      lacking.set(vendor.kind, keyVariable ?? 'an API key');
+    } else {
+      providers.push({ kind: vendor.kind, baseUrl, ...(apiKey === undefined ? {} : { apiKey }) });
+      const setByUser = [variables.baseUrlVariable, keyVariable].some(
+        (name) => name !== undefined && read(name) !== undefined,
+      );
+      if (setByUser) named ??= vendor.kind;
+    }
+  }
+  return { providers, implied: named ?? providers[0]?.kind ?? '', lacking };
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../../test/helpers/fake-upstream.js';
 import { parseConfig } from '../config/config-file.js';
-import { ConfigError } from '../config/settings.js';
+import { gatewayConfigFromSettings } from '../config/gateway-config-from-env.js';
+import { ConfigError, loadSettings } from '../config/settings.js';
 import { createOpenAiCompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
 import { createProviders, type ProviderKind, VENDORS } from './registry.js';
 import type { Vendor, VendorProviderSettings } from './vendor.js';
@@ -27,6 +28,7 @@ const echoVendor: Vendor<'echo'> = {
   kind: 'echo',
   apiKeyRequired: true,
   auth: 'x-api-key',
+  environment: { baseUrlVariable: 'ECHO_BASE_URL', apiKeyVariable: 'ECHO_API_KEY' },
   nativeApi: false,
   create(settings, deps) {
     created.push(settings);
@@ -89,6 +91,33 @@ describe('a vendor added as one descriptor', () => {
     expect(problemsOf(() => parse(complete('http://127.0.0.1:1', headers)))).toEqual([
       'gateway.yaml: providers.mine.headers.x-api-key: conflicts with api_key (sent as x-api-key)',
     ]);
+  });
+
+  it('is configured from its own variables without a config file, and may be the default', async () => {
+    const base = { ALLOWED_API_KEYS: 'key-one-1234', ECHO_API_KEY: 'echo-key-123' };
+    const settings = loadSettings(
+      { ...base, ECHO_BASE_URL: `${upstream.url}/v1` },
+      () => 1,
+      vendors,
+    );
+    expect(settings.providers.map((provider) => provider.kind)).toEqual(['ollama', 'echo']);
+    // Its variables named it and not Ollama's: it serves the plain /v1 routes.
+    expect(settings.defaultProvider).toBe('echo');
+    const registry = createProviders(gatewayConfigFromSettings(settings), {}, vendors);
+    try {
+      await registry.providers.get('echo')?.chat(request, ctx);
+      expect(upstream.requests[0]?.headers['x-api-key']).toBe('echo-key-123');
+    } finally {
+      await registry.close();
+    }
+    // Without a base URL (it has no default) it is not configured, and cannot be the default.
+    expect(loadSettings(base, () => 1, vendors).providers).toHaveLength(1);
+    expect(
+      problemsOf(() => loadSettings({ ...base, DEFAULT_PROVIDER: 'echo' }, () => 1, vendors)),
+    ).toEqual(['DEFAULT_PROVIDER=echo needs ECHO_BASE_URL']);
+    expect(
+      problemsOf(() => loadSettings({ ...base, DEFAULT_PROVIDER: 'x' }, () => 1, vendors)),
+    ).toEqual(['DEFAULT_PROVIDER must be one of ollama, cerebras, echo']);
   });
 });
 
