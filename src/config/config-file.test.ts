@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type ConfigFileDefaults, loadConfigFile, parseConfig } from './config-file.js';
-import { findCycles } from './config-file-validation.js';
+import { findCycles } from './config-models.js';
 import {
   DEFAULT_COOLDOWN_POLICY,
   DEFAULT_RETRY_POLICY,
