@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { type ProviderKind, VENDORS } from '../providers/registry.js';
+import { type ProviderKind, type ProviderTimeouts, VENDORS } from '../providers/registry.js';
 import type { Vendor } from '../providers/vendor.js';
 import { type EnvironmentProviderSettings, environmentProviders } from './environment-providers.js';
 
@@ -9,12 +9,6 @@ import { type EnvironmentProviderSettings, environmentProviders } from './enviro
  */
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface UpstreamTimeoutSettings {
-  readonly connectTimeoutMs: number;
-  readonly firstByteTimeoutMs: number;
-  readonly idleTimeoutMs: number;
-}
 
 export interface Settings {
   readonly host: string;
@@ -28,7 +22,8 @@ export interface Settings {
   readonly logLevel: LogLevel;
   readonly securityHeaders: boolean;
   readonly corsAllowedOrigins: readonly string[];
-  readonly upstream: UpstreamTimeoutSettings;
+  /** Every provider's timeouts in the environment-only setup; the file's defaults otherwise. */
+  readonly upstream: ProviderTimeouts;
   readonly readinessTimeoutMs: number;
   readonly readinessCacheMs: number;
   readonly modelListTimeoutMs: number;
