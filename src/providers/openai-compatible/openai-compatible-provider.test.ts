@@ -293,6 +293,12 @@ describe('openai-compatible provider', () => {
 
 describe('openai-compatible embeddings', () => {
   const request = { model: 'e', input: 'hi' };
+  /** Its embeddings, read as an optional method (a chat-only vendor has none). */
+  const embed = (upstream: UpstreamClient) => {
+    const { embeddings } = provider(upstream);
+    if (embeddings === undefined) throw new Error('an OpenAI-compatible provider has embeddings');
+    return embeddings(request, ctx());
+  };
 
   it('relays the request and returns the upstream body', async () => {
     const body = {
@@ -302,17 +308,15 @@ describe('openai-compatible embeddings', () => {
       usage: { prompt_tokens: 1, total_tokens: 1 },
     };
     const { upstream, sent } = stubUpstream(200, JSON.stringify(body));
-    expect(await provider(upstream).embeddings(request, ctx())).toEqual(body);
+    expect(await embed(upstream)).toEqual(body);
     expect(sent[0]).toMatchObject({ method: 'POST', path: '/embeddings' });
     expect(JSON.parse(sent[0]?.body ?? '')).toEqual(request);
   });
 
   it('maps garbage to 502 and upstream statuses like chat', async () => {
     const { upstream } = stubUpstream(200, '{"object":"list"}');
-    expect((await failure(provider(upstream).embeddings(request, ctx()))).status).toBe(502);
+    expect((await failure(embed(upstream))).status).toBe(502);
     const { upstream: missing } = stubUpstream(404, '{}');
-    expect((await failure(provider(missing).embeddings(request, ctx()))).code).toBe(
-      'model_not_found',
-    );
+    expect((await failure(embed(missing))).code).toBe('model_not_found');
   });
 });
