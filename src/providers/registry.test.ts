@@ -6,7 +6,12 @@ import {
   DEFAULT_RETRY_POLICY,
   type GatewayConfig,
 } from '../config/gateway-config.js';
-import { createIdGenerator, createProviders, providerSecrets } from './registry.js';
+import {
+  createIdGenerator,
+  createProviders,
+  type ProviderConfig,
+  providerSecrets,
+} from './registry.js';
 
 let upstream: FakeUpstream;
 beforeAll(async () => {
@@ -75,6 +80,14 @@ describe('createProviders', () => {
     } finally {
       await registry.close();
     }
+  });
+
+  it('refuses a kind no vendor has (the config file is checked against the same list)', () => {
+    const [first] = config().providers;
+    const stray = { ...first, kind: 'gopher' } as unknown as ProviderConfig;
+    expect(() => createProviders({ providers: [stray] })).toThrow(
+      "No vendor of kind 'gopher' is registered.",
+    );
   });
 
   it('lists every provider credential as a secret to scrub', () => {

@@ -110,12 +110,16 @@ export function createProviders(
   observers: UpstreamObservers = {},
   vendors: readonly Vendor[] = VENDORS,
 ): ProviderRegistry {
+  // Every kind is looked up before any pool or watcher is opened, so a stray one leaks nothing.
+  const configured = config.providers.map((settings) => ({
+    settings,
+    vendor: vendorOf(settings.kind, vendors),
+  }));
   const clients: UpstreamClient[] = [];
   const staleConnections = watchStaleConnections();
   const providers = new Map<string, ChatProvider>();
   const generateId = createIdGenerator();
-  for (const settings of config.providers) {
-    const vendor = vendorOf(settings.kind, vendors);
+  for (const { settings, vendor } of configured) {
     const upstream = createUpstreamClient(
       {
         provider: settings.name,
