@@ -151,17 +151,15 @@ describe('the registered vendors', () => {
     }
   });
 
-  it.each(['README.md', '.env.example'])(
-    'have every variable they read documented in %s',
-    (name) => {
-      const text = readFileSync(new URL(`../../${name}`, import.meta.url), 'utf8');
-      const variables = VENDORS.flatMap((vendor) =>
-        vendor.environment === undefined
-          ? []
-          : [vendor.environment.baseUrlVariable, vendor.environment.apiKeyVariable ?? ''],
-      ).filter((variable) => variable !== '');
-      expect(variables).toEqual(['OLLAMA_HOST', 'CEREBRAS_BASE_URL', 'CEREBRAS_API_KEY']);
-      expect(variables.filter((variable) => !text.includes(variable))).toEqual([]);
-    },
-  );
+  // test/docs.test.ts finds the settings' own variables in settings.ts; these live in descriptors.
+  it('have every variable they read documented in .env.example', () => {
+    const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const variables = VENDORS.flatMap((vendor) =>
+      vendor.environment === undefined
+        ? []
+        : [vendor.environment.baseUrlVariable, vendor.environment.apiKeyVariable ?? ''],
+    ).filter((variable) => variable !== '');
+    expect(variables).toEqual(['OLLAMA_HOST', 'CEREBRAS_BASE_URL', 'CEREBRAS_API_KEY']);
+    expect(variables.filter((variable) => !text.includes(variable))).toEqual([]);
+  });
 });
