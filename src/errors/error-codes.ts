@@ -115,6 +115,12 @@ export const ERROR_CODES = {
     type: 'not_found_error',
     when: 'The upstream does not know the model (its 404).',
   },
+  EMBEDDINGS_NOT_SUPPORTED: {
+    code: 'embeddings_not_supported',
+    status: 404,
+    type: 'not_found_error',
+    when: 'The provider serves no embeddings (a chat-only vendor); a routed request tries the next deployment first.',
+  },
   METHOD_NOT_ALLOWED: {
     code: 'method_not_allowed',
     status: 405,

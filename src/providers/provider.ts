@@ -57,7 +57,7 @@ export interface ChatProvider {
   /** Resolves once the upstream answered with a success status; fails before that otherwise. */
   chatStream(request: ChatRequest, ctx: CallContext): Promise<ChatStream>;
   /** `POST /v1/embeddings`; `encoding_format` is honoured (float or base64). */
-  embeddings(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResponse>;
+  embeddings?(request: EmbeddingsRequest, ctx: CallContext): Promise<EmbeddingsResponse>;
   /**
    * The vendor's own API relayed (Ollama's `/api/*`), for its native clients. Only providers
    * with a native API of their own have it. Resolves with the upstream's response, whatever its

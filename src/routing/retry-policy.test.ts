@@ -95,6 +95,16 @@ describe('classifyFailure', () => {
   });
 });
 
+describe('a provider without the endpoint (no embeddings)', () => {
+  const missing = new NotFoundError('no embeddings', 'embeddings_not_supported', 'model');
+
+  it('moves on to the next deployment before any byte, and never counts against this one', () => {
+    expect(classifyFailure(missing, false)).toBe('fallback');
+    expect(classifyFailure(missing, true)).toBe('final');
+    expect(countsAgainstDeployment(missing)).toBe(false);
+  });
+});
+
 describe('countsAgainstDeployment', () => {
   it.each(upstreamRows)('%s counts', (_name, error) => {
     expect(countsAgainstDeployment(error)).toBe(true);

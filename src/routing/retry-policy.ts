@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../config/gateway-config.js';
+import { ERROR_CODES } from '../errors/error-codes.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 
 /**
@@ -14,8 +15,8 @@ export type FailureAction = 'retry' | 'fallback' | 'final';
  * trying another one only multiplies the load, and the deployment is not to blame.
  */
 const REQUEST_CAUSED_CODES: ReadonlySet<string> = new Set([
-  'upstream_bad_request',
-  'model_not_found',
+  ERROR_CODES.UPSTREAM_BAD_REQUEST.code,
+  ERROR_CODES.MODEL_NOT_FOUND.code,
 ]);
 
 /**
@@ -36,6 +37,8 @@ export function classifyFailure(error: GatewayError, clientGotBytes: boolean): F
   // Something already reached the client: a second attempt would splice two answers into one
   // response and bill twice. The stream ends with an in-stream error instead.
   if (clientGotBytes) return 'final';
+  // This deployment's vendor has no such endpoint (no upstream was called): another may have it.
+  if (error.code === ERROR_CODES.EMBEDDINGS_NOT_SUPPORTED.code) return 'fallback';
   const failure = error.upstreamFailure;
   // Not an upstream failure: validation, the client's auth, an unknown model, the client going
   // away, or our own bug. No other deployment would answer differently.

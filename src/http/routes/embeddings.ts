@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES } from '../../errors/error-codes.js';
+import { NotFoundError } from '../../errors/gateway-error.js';
 import { embeddingsRequestSchema } from '../../openai/embeddings-request-schema.js';
 import type { EmbeddingsRequest } from '../../openai/embeddings-types.js';
 import { toJsonText } from '../../openai/raw-json.js';
@@ -28,8 +30,15 @@ const embed: ProviderRouteHandler = async (request, reply, dispatch) => {
   const context = request.gateway;
   context.model = body.model;
   const ctx = callContext(request);
-  const served = await dispatch.run(body.model, ctx, (provider, model) => {
+  const served = await dispatch.run(body.model, ctx, async (provider, model) => {
     context.provider = provider.id;
+    if (provider.embeddings === undefined) {
+      throw new NotFoundError(
+        `The provider '${provider.id}' does not serve embeddings.`,
+        ERROR_CODES.EMBEDDINGS_NOT_SUPPORTED.code,
+        'model',
+      );
+    }
     return provider.embeddings(model === body.model ? body : { ...body, model }, ctx);
   });
   served.done();
