@@ -1,13 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../src/errors/error-codes.js';
+import { VENDORS } from '../src/providers/registry.js';
+import type { VendorEnvironment } from '../src/providers/vendor.js';
 
-/** Every variable the settings loader reads, taken from its source. */
+/** Every variable the settings loader reads (from its source) and every vendor names. */
 function variablesRead(): string[] {
   const source = readFileSync(new URL('../src/config/settings.ts', import.meta.url), 'utf8');
   const names = [...source.matchAll(/\b(?:read|integer|boolean|url|list)\('([A-Z0-9_]+)'/g)].map(
     (match) => match[1] ?? '',
   );
+  for (const vendor of VENDORS) {
+    const environment: VendorEnvironment | undefined = vendor.environment;
+    if (environment === undefined) continue;
+    names.push(environment.baseUrlVariable);
+    if (environment.apiKeyVariable !== undefined) names.push(environment.apiKeyVariable);
+  }
   return [...new Set(names)].sort();
 }
 
@@ -16,6 +24,7 @@ describe('the docs stay true to the settings', () => {
 
   it('finds the variables', () => {
     expect(variables).toContain('ALLOWED_API_KEYS');
+    expect(variables).toEqual(expect.arrayContaining(['OLLAMA_HOST', 'CEREBRAS_API_KEY']));
     expect(variables.length).toBeGreaterThan(20);
   });
 

@@ -303,20 +303,17 @@ describe('an Ollama provider configured with a credential (api_key in GATEWAY_CO
     }
   });
 
-  // BUG (src/http/sse.ts and src/http/error-handler.ts `request.log.error({ err, code },
-  // error.message)`; src/logging/logger.ts scrubs `err.message` and `err.stack` only): the line's
-  // `msg` is the error message unscrubbed, so the credential the provider failed to scrub (below)
-  // is written to the log in the mid-stream error line although the logger knows it as a secret.
+  // Once a bug: the error handler and the SSE writer log `error.message` as the line's `msg`, and
+  // the logger scrubbed only `err.message` and `err.stack`, so a credential in a mid-stream error
+  // reached the log. Every logged string is scrubbed now; this keeps it so.
   it('never writes it to the log', async () => {
     await SCENARIOS['a mid-stream error line']();
     expect(logs.text()).not.toContain(CREDENTIAL);
   });
 
-  // BUG (src/providers/registry.ts → createOllamaProvider, src/providers/ollama/ollama-provider.ts:
-  // `const context = { provider, secrets: [] }`, and ollama-passthrough.ts relaying bodies as they
-  // are): the Ollama provider is never told its own credential, so upstream text that echoes it is
-  // scrubbed only by the generic key patterns, and the passthrough does not scrub at all. The
-  // Cerebras and OpenAI-compatible providers do pass their keys (`secrets`).
+  // Once a bug: the Ollama provider was not told its own credential, so upstream text echoing it
+  // was scrubbed only by the generic key patterns, and the passthrough relayed error bodies as they
+  // came. Every vendor now gets its secrets (key and header values); this keeps it so.
   for (const [name, scenario] of Object.entries(SCENARIOS)) {
     it(`never shows it to the client: ${name}`, async () => {
       const response = await scenario();

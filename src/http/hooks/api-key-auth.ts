@@ -17,7 +17,7 @@ interface StoredKey {
   readonly principal: Principal;
 }
 
-/** One-shot: no Hash object per request (~0.3 µs less than createHash for a short key). */
+/** One-shot: no Hash object per request (docs/performance.md, "Measured choices in the code"). */
 function sha256(value: string): Buffer {
   return hash('sha256', value, 'buffer');
 }
@@ -56,8 +56,8 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
   });
   const anonymous: Principal = { keyId: 'anonymous' };
   // Keys that matched, as presented: a client sends the same key on every request, and its digest
-  // costs ~1 µs with warm caches but ~8 µs at concurrency 1 (OpenSSL's code and tables gone cold
-  // between requests; CPU profile). At most one entry per configured key, since only an exact key
+  // costs several times more at concurrency 1 than under load (OpenSSL's code and tables gone cold
+  // between requests; docs/performance.md). At most one entry per configured key, since only an exact key
   // gets in. A wrong key never finds an entry and always takes the digest path; the lookup
   // compares a stored key's characters only after a full string-hash match, so its timing says
   // nothing about how close a wrong key is.

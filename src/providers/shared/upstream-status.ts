@@ -1,3 +1,4 @@
+import { ERROR_CODES } from '../../errors/error-codes.js';
 import {
   type GatewayError,
   InvalidRequestError,
@@ -55,7 +56,7 @@ export function statusError(
     const model = context.model ?? 'requested';
     return new NotFoundError(
       `The model '${model}' does not exist on provider '${provider}'.`,
-      'model_not_found',
+      ERROR_CODES.MODEL_NOT_FOUND.code,
       'model',
     );
   }
@@ -63,7 +64,7 @@ export function statusError(
     const detail = scrubSecrets(extractMessage(text), context.secrets, 300);
     return new InvalidRequestError(
       `The ${provider} upstream rejected the request${detail === '' ? '.' : `: ${detail}`}`,
-      'upstream_bad_request',
+      ERROR_CODES.UPSTREAM_BAD_REQUEST.code,
     );
   }
   // Any other status may have come after the upstream worked on the request; the retry policy
