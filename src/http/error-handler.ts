@@ -48,7 +48,7 @@ interface AjvError {
 }
 
 /** `/messages/0/role` → `messages[0].role`. */
-export function toParamPath(instancePath: string, child?: string): string {
+function toParamPath(instancePath: string, child?: string): string {
   const segments = instancePath.split('/').filter((segment) => segment !== '');
   if (child !== undefined) segments.push(child);
   let path = '';
@@ -75,7 +75,7 @@ function fromValidation(validation: readonly AjvError[]): ValidationError {
 }
 
 /** Maps what Fastify itself throws (parsing, limits, schema) to our hierarchy. */
-export function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError {
+function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError {
   if (error instanceof GatewayError) return error;
   if (Array.isArray(error.validation)) return fromValidation(error.validation as AjvError[]);
   switch (error.code) {

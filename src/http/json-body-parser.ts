@@ -3,7 +3,7 @@ import { ERROR_CODES } from '../errors/error-codes.js';
 import { InvalidRequestError } from '../errors/gateway-error.js';
 
 /** Deeper bodies are refused: serialising them again (to the upstream) would overflow the stack. */
-export const MAX_JSON_DEPTH = 100;
+const MAX_JSON_DEPTH = 100;
 
 const OPEN_BRACE = 123; // {
 const OPEN_BRACKET = 91; // [

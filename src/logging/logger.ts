@@ -11,7 +11,7 @@ export interface LoggerOptions {
 }
 
 /** Header and field paths that may carry credentials, censored wherever they appear. */
-export const REDACT_PATHS: readonly string[] = [
+const REDACT_PATHS: readonly string[] = [
   'authorization',
   'apiKey',
   '*.apiKey',

@@ -71,7 +71,7 @@ export interface GatewayMetricsOptions {
 }
 
 /** The label value that stands for every value past a label's cap. */
-export const OTHER_LABEL = 'other';
+const OTHER_LABEL = 'other';
 /** Model labels longer than this are cut. */
 export const MAX_MODEL_LABEL_LENGTH = 128;
 

@@ -5,7 +5,7 @@
  * deep equality never see it. Stream chunks carry their text beside them instead
  * (`StreamChunk.json`): defining a property once per chunk was a measurable share of a stream.
  */
-export const RAW_JSON: unique symbol = Symbol('rawJson');
+const RAW_JSON: unique symbol = Symbol('rawJson');
 
 /** A body that may carry its upstream JSON text. */
 export interface WithRawJson {

@@ -42,7 +42,7 @@ export function pinnedTo(provider: ChatProvider, router: ModelRouter): Dispatch 
 }
 
 /** The header that names the deployment (`provider/model`) that served the response. */
-export const DEPLOYMENT_HEADER = 'x-aigw-deployment';
+const DEPLOYMENT_HEADER = 'x-aigw-deployment';
 
 /** Names the serving deployment in a header and in the access line. */
 export function noteServed(request: FastifyRequest, reply: FastifyReply, served: Served<unknown>) {
@@ -55,7 +55,7 @@ export function noteServed(request: FastifyRequest, reply: FastifyReply, served:
  * The model part can be the client's own text, and Node throws on a header value with anything
  * but visible ASCII: such a value goes percent-encoded (and is never reflected raw).
  */
-export function toHeaderValue(value: string): string {
+function toHeaderValue(value: string): string {
   if (/^[\x21-\x7e]{1,512}$/.test(value)) return value;
   // Byte-wise, as UTF-8: encodeURIComponent would throw on a lone surrogate.
   let encoded = '';
