@@ -5,7 +5,12 @@ import type {
   ModelInfo,
 } from '../../src/openai/chat-types.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../src/openai/embeddings-types.js';
-import type { CallContext, ChatProvider, ChatStream } from '../../src/providers/provider.js';
+import type {
+  CallContext,
+  ChatProvider,
+  ChatStream,
+  PassthroughRequest,
+} from '../../src/providers/provider.js';
 
 /** One recorded call to a fake provider. */
 export interface FakeCall {
@@ -104,5 +109,36 @@ export function createFakeProvider(
         ? behaviour.chatStream(request, ctx)
         : streamOf(chunks(request.model, ['Hel', 'lo']));
     },
+  };
+}
+
+/** An Ollama-like fake whose native API records what it relays, beside a Cerebras-like one. */
+export interface FakeProviderPair {
+  /** `[ollama, cerebras]`. */
+  readonly providers: readonly FakeProvider[];
+  /** The providers by id, as `buildApp` takes them. */
+  readonly byId: ReadonlyMap<string, FakeProvider>;
+  /** What the native API (`/ollama/api/*`) relayed. */
+  readonly relayed: PassthroughRequest[];
+  /** Calls reaching any provider so far, native API included. */
+  calls(): number;
+}
+
+/** The fixture of the bad-input suites: every call that reaches a provider is counted. */
+export function createFakeProviderPair(): FakeProviderPair {
+  const relayed: PassthroughRequest[] = [];
+  const ollama: FakeProvider = {
+    ...createFakeProvider('ollama'),
+    async passthrough(request) {
+      relayed.push(request);
+      return { status: 200, contentType: 'application/json', body: '{}' };
+    },
+  };
+  const providers = [ollama, createFakeProvider('cerebras')];
+  return {
+    providers,
+    byId: new Map(providers.map((provider) => [provider.id, provider])),
+    relayed,
+    calls: () => providers.reduce((sum, provider) => sum + provider.calls.length, relayed.length),
   };
 }

@@ -8,8 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { ChatRequest } from '../../src/openai/chat-types.js';
-import type { PassthroughRequest } from '../../src/providers/provider.js';
-import { createFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
+import { createFakeProviderPair } from '../helpers/fake-provider.js';
 import { exchangeOnce, RawConnection } from '../helpers/raw-http.js';
 
 const KEY = 'bad-input-key-0123456789';
@@ -26,23 +25,11 @@ const chatBody = (extra: Record<string, unknown> = {}) => ({
 const VALID = JSON.stringify(chatBody());
 
 let app: Awaited<ReturnType<typeof buildApp>>;
-let providers: FakeProvider[];
-/** What the native API (`/ollama/api/*`) relayed. */
-const relayed: PassthroughRequest[] = [];
-const providerCalls = () =>
-  providers.reduce((sum, provider) => sum + provider.calls.length, relayed.length);
+const { providers, byId, relayed, calls: providerCalls } = createFakeProviderPair();
 
 beforeAll(async () => {
-  const ollama: FakeProvider = {
-    ...createFakeProvider('ollama'),
-    async passthrough(request) {
-      relayed.push(request);
-      return { status: 200, contentType: 'application/json', body: '{}' };
-    },
-  };
-  providers = [ollama, createFakeProvider('cerebras')];
   app = await buildApp({
-    providers: new Map(providers.map((provider) => [provider.id, provider])),
+    providers: byId,
     apiKeys: [KEY],
     bodyLimitBytes: LIMIT,
     ollamaAllowManagement: true,

@@ -9,8 +9,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import type { PassthroughRequest } from '../../src/providers/provider.js';
-import { createFakeProvider, type FakeProvider } from '../helpers/fake-provider.js';
+import { createFakeProviderPair } from '../helpers/fake-provider.js';
 
 const KEY = 'edge-property-key-0123456789';
 const HEADERS = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
@@ -18,22 +17,11 @@ const RUNS = { numRuns: 150, plugins: [fc.timeout(2_000)] };
 const BODY_TIMEOUT_MS = 1_000;
 
 let app: Awaited<ReturnType<typeof buildApp>>;
-let providers: FakeProvider[];
-const relayed: PassthroughRequest[] = [];
-const calls = () =>
-  providers.reduce((sum, provider) => sum + provider.calls.length, relayed.length);
+const { providers, byId, relayed, calls } = createFakeProviderPair();
 
 beforeAll(async () => {
-  const ollama: FakeProvider = {
-    ...createFakeProvider('ollama'),
-    async passthrough(request) {
-      relayed.push(request);
-      return { status: 200, contentType: 'application/json', body: '{}' };
-    },
-  };
-  providers = [ollama, createFakeProvider('cerebras')];
   app = await buildApp({
-    providers: new Map(providers.map((provider) => [provider.id, provider])),
+    providers: byId,
     apiKeys: [KEY],
     bodyTimeoutMs: BODY_TIMEOUT_MS,
     ollamaAllowManagement: true,
