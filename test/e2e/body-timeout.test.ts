@@ -1,11 +1,6 @@
-/**
- * BODY_TIMEOUT_MS over a real socket: a request body that stops arriving is cut with a 408 in the
- * envelope and its socket closed, long before the whole-request timeout; one that keeps moving is
- * served however long it takes; a client that stalls and then leaves leaves nothing behind.
- */
-import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_KEY, useGateway } from '../helpers/gateway-harness.js';
+import { openSocket, untilClosed } from '../helpers/raw-http.js';
 
 const BODY_TIMEOUT_MS = 300;
 const gateway = useGateway({ BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS), LOG_LEVEL: 'info' });
@@ -15,27 +10,7 @@ const BODY = JSON.stringify({
   messages: [{ role: 'user', content: 'hello there, a body sent in pieces' }],
 });
 
-function open(): Promise<Socket> {
-  const { hostname, port } = new URL(gateway.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-/** Everything the server writes until it closes the socket (≤ 5 s), and when it closed. */
-function untilClosed(socket: Socket): Promise<{ text: string; closedAt: number }> {
-  return new Promise((resolve) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => {
-      text += data;
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => resolve({ text, closedAt: performance.now() }));
-    setTimeout(() => socket.destroy(), 5_000).unref();
-  });
-}
+const open = () => openSocket(gateway.url);
 
 const head = (path: string, framing: string, key = CLIENT_KEY) =>
   `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`;

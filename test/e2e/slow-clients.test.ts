@@ -1,10 +1,6 @@
-/**
- * Clients that hold connections without finishing requests: slow headers (slowloris), slow
- * bodies, and many idle keep-alive connections. Each is cut by a server limit, in the envelope.
- */
-import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_KEY, useGateway } from '../helpers/gateway-harness.js';
+import { openSocket, untilClosed } from '../helpers/raw-http.js';
 
 const gateway = useGateway({
   HEADERS_TIMEOUT_MS: '400',
@@ -12,27 +8,7 @@ const gateway = useGateway({
   KEEP_ALIVE_TIMEOUT_MS: '300',
 });
 
-function open(): Promise<Socket> {
-  const { hostname, port } = new URL(gateway.url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => resolve(socket));
-    socket.once('error', reject);
-  });
-}
-
-/** Everything the server writes until it closes the socket (≤ 5 s), and when it closed. */
-function untilClosed(socket: Socket): Promise<{ text: string; closedAt: number }> {
-  return new Promise((resolve) => {
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (data: string) => {
-      text += data;
-    });
-    socket.on('error', () => undefined);
-    socket.once('close', () => resolve({ text, closedAt: performance.now() }));
-    setTimeout(() => socket.destroy(), 5_000).unref();
-  });
-}
+const open = () => openSocket(gateway.url);
 
 describe('slow and idle clients', () => {
   it('cuts slow headers (slowloris) with a 408 in the envelope', async () => {

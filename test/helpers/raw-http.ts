@@ -181,3 +181,26 @@ export async function exchangeOnce(port: number, bytes: string | Buffer): Promis
     connection.close();
   }
 }
+
+/** A plain TCP connection to `url`'s host and port, for writing a request by hand. */
+export function openSocket(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Everything the server writes until it closes the socket (≤ 5 s), and when it closed. */
+export function untilClosed(socket: Socket): Promise<{ text: string; closedAt: number }> {
+  return new Promise((resolve) => {
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (data: string) => {
+      text += data;
+    });
+    socket.on('error', () => undefined);
+    socket.once('close', () => resolve({ text, closedAt: performance.now() }));
+    setTimeout(() => socket.destroy(), 5_000).unref();
+  });
+}
