@@ -22,12 +22,7 @@ import {
   startFakeUpstream,
 } from '../helpers/fake-upstream.js';
 import { defaultFakeResponse } from '../helpers/fake-upstream-defaults.js';
-import {
-  ndjsonResponse,
-  ollamaNdjsonLines,
-  openAiSseEvents,
-  sseResponse,
-} from '../helpers/fake-upstream-wire.js';
+import { partialStream, streamedAs, type WireProvider } from '../helpers/fake-upstream-wire.js';
 import { captureLogs, type LogCapture } from '../helpers/log-capture.js';
 import { chatBody, eventPayloads, postChat, readSseEvents } from '../helpers/sse-client.js';
 import { unusedPort } from '../helpers/unused-port.js';
@@ -45,7 +40,7 @@ const IDLE_MS = 300;
 /** A 429 or 503 that asks for longer than this is answered at once: well under any wait asked. */
 const PROMPT_MS = 1_000;
 
-type Provider = 'ollama' | 'cerebras';
+type Provider = WireProvider;
 const PROVIDERS: readonly Provider[] = ['ollama', 'cerebras'];
 /** The model each route is called with, as sent upstream and named in the error. */
 const MODELS: Readonly<Record<Provider, string>> = {
@@ -112,22 +107,6 @@ function failure(
 ): FakeResponse {
   const body = provider === 'ollama' ? { error: 'busy' } : { error: { message: 'busy' } };
   return { status, headers, body };
-}
-
-/** A provider's streamed answer with these chunks (SSE for Cerebras, NDJSON for Ollama). */
-function streamed(
-  provider: Provider,
-  chunks: readonly string[],
-  extra: Omit<FakeResponse, 'chunks' | 'body'>,
-): FakeResponse {
-  return provider === 'cerebras' ? sseResponse(chunks, extra) : ndjsonResponse(chunks, extra);
-}
-
-/** The start of a stream: content, no finish reason, no end marker. */
-function partialStream(provider: Provider): string[] {
-  return provider === 'cerebras'
-    ? openAiSseEvents(['Hello', ' there']).slice(0, 3)
-    : ollamaNdjsonLines(['Hello', ' there'], { done: false });
 }
 
 const PARTIAL_JSON = '{"id":"chatcmpl-cut","object":"chat.completion","choices":[{"index":0,';
@@ -256,7 +235,7 @@ const CASES: readonly Case[] = [
     name: 'idle timeout after the headers: not retried',
     script: (provider, stream) => [
       stream
-        ? streamed(provider, [], { end: 'stall' })
+        ? streamedAs(provider, [], { end: 'stall' })
         : {
             headers: { 'content-type': 'application/json' },
             chunks: [PARTIAL_JSON],
@@ -277,7 +256,7 @@ const CASES: readonly Case[] = [
   },
   {
     name: 'failure after the first chunk: an in-stream error, not retried',
-    script: (provider) => [streamed(provider, partialStream(provider), { end: 'close' })],
+    script: (provider) => [streamedAs(provider, partialStream(provider), { end: 'close' })],
     expected: { kind: 'event', code: 'upstream_error' },
     attempts: 1,
     stream: true,

@@ -13,7 +13,10 @@ import {
   ollamaNdjsonLines,
   openAiCompletion,
   openAiSseEvents,
+  partialStream,
   sseResponse,
+  streamedAs,
+  type WireProvider,
 } from '../helpers/fake-upstream-wire.js';
 import { type GatewayHarness, startGateway, useGateway } from '../helpers/gateway-harness.js';
 import {
@@ -35,7 +38,7 @@ const FAST_TIMEOUTS = {
   UPSTREAM_IDLE_TIMEOUT_MS: String(IDLE_MS),
 };
 
-type Provider = 'ollama' | 'cerebras';
+type Provider = WireProvider;
 const PROVIDERS: readonly Provider[] = ['ollama', 'cerebras'];
 const ROUTES: Readonly<Record<Provider, string>> = {
   ollama: '/ollama/v1/chat/completions',
@@ -65,22 +68,6 @@ interface FaultCase {
 }
 
 const envelope = (status: number, code: string): Expected => ({ kind: 'envelope', status, code });
-
-/** A provider's streamed answer with these chunks (SSE for Cerebras, NDJSON for Ollama). */
-function streamed(
-  provider: Provider,
-  chunks: readonly FakeChunk[],
-  extra: Omit<FakeResponse, 'chunks' | 'body'> = {},
-): FakeResponse {
-  return provider === 'cerebras' ? sseResponse(chunks, extra) : ndjsonResponse(chunks, extra);
-}
-
-/** The start of a stream: content, no finish reason, no end marker — a stream cut mid-answer. */
-function partialStream(provider: Provider): string[] {
-  return provider === 'cerebras'
-    ? openAiSseEvents(['Hello', ' there']).slice(0, 3)
-    : ollamaNdjsonLines(['Hello', ' there'], { done: false });
-}
 
 /** A provider's complete non-streamed answer. */
 function completeBody(provider: Provider): object {
@@ -190,26 +177,26 @@ const FAULTS: readonly FaultCase[] = [
   {
     name: 'stall mid-stream',
     stream: true,
-    respond: (provider) => streamed(provider, partialStream(provider), { end: 'stall' }),
+    respond: (provider) => streamedAs(provider, partialStream(provider), { end: 'stall' }),
     expected: { kind: 'event', code: 'upstream_timeout', afterIdle: true },
   },
   {
     name: 'connection closed mid-stream',
     stream: true,
-    respond: (provider) => streamed(provider, partialStream(provider), { end: 'close' }),
+    respond: (provider) => streamedAs(provider, partialStream(provider), { end: 'close' }),
     expected: { kind: 'event', code: 'upstream_error' },
   },
   {
     name: 'stream truncated but cleanly ended',
     stream: true,
-    respond: (provider) => streamed(provider, partialStream(provider)),
+    respond: (provider) => streamedAs(provider, partialStream(provider)),
     expected: { kind: 'event', code: 'upstream_error' },
   },
   {
     name: 'an invalid JSON chunk mid-stream',
     stream: true,
     respond: (provider) =>
-      streamed(provider, [
+      streamedAs(provider, [
         ...partialStream(provider),
         provider === 'cerebras' ? 'data: {"choices": [ oops\n\n' : '{"message": oops\n',
       ]),
@@ -335,7 +322,7 @@ describe('upstream faults', () => {
       const pieces = Array.from({ length: 16 }, (_, index) => ` piece${index}`);
       const all = provider === 'cerebras' ? openAiSseEvents(pieces) : ollamaNdjsonLines(pieces);
       const marker = `steady-${provider}`;
-      script(marker, streamed(provider, all, { chunkDelayMs: 100 }));
+      script(marker, streamedAs(provider, all, { chunkDelayMs: 100 }));
       const started = performance.now();
       const response = await postChat(gateway.url, ROUTES[provider], chatBody(true, marker));
       expect(response.status).toBe(200);

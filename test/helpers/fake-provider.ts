@@ -124,16 +124,25 @@ export interface FakeProviderPair {
   calls(): number;
 }
 
-/** The fixture of the bad-input suites: every call that reaches a provider is counted. */
-export function createFakeProviderPair(): FakeProviderPair {
+/** A fake with a native API (Ollama's `/api/*`) that records each request it relays. */
+export function createFakeNativeProvider(id: string): {
+  readonly provider: FakeProvider;
+  readonly relayed: PassthroughRequest[];
+} {
   const relayed: PassthroughRequest[] = [];
-  const ollama: FakeProvider = {
-    ...createFakeProvider('ollama'),
+  const provider: FakeProvider = {
+    ...createFakeProvider(id),
     async passthrough(request) {
       relayed.push(request);
       return { status: 200, contentType: 'application/json', body: '{}' };
     },
   };
+  return { provider, relayed };
+}
+
+/** The fixture of the bad-input suites: every call that reaches a provider is counted. */
+export function createFakeProviderPair(): FakeProviderPair {
+  const { provider: ollama, relayed } = createFakeNativeProvider('ollama');
   const providers = [ollama, createFakeProvider('cerebras')];
   return {
     providers,

@@ -346,3 +346,22 @@ export function ndjsonResponse(
 function withContentType(response: FakeResponse, contentType: string): FakeResponse {
   return { ...response, headers: { 'content-type': contentType, ...response.headers } };
 }
+
+/** The two wire formats the fake speaks: Cerebras's OpenAI SSE, Ollama's NDJSON. */
+export type WireProvider = 'ollama' | 'cerebras';
+
+/** A provider's streamed answer with these chunks (SSE for Cerebras, NDJSON for Ollama). */
+export function streamedAs(
+  provider: WireProvider,
+  chunks: readonly FakeChunk[],
+  extra: Omit<FakeResponse, 'chunks' | 'body'> = {},
+): FakeResponse {
+  return provider === 'cerebras' ? sseResponse(chunks, extra) : ndjsonResponse(chunks, extra);
+}
+
+/** The start of a stream: content, no finish reason, no end marker — a stream cut mid-answer. */
+export function partialStream(provider: WireProvider): string[] {
+  return provider === 'cerebras'
+    ? openAiSseEvents(['Hello', ' there']).slice(0, 3)
+    : ollamaNdjsonLines(['Hello', ' there'], { done: false });
+}

@@ -1,21 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../../src/app.js';
-import type { PassthroughRequest } from '../../../src/providers/provider.js';
-import { createFakeProvider, type FakeProvider } from '../../helpers/fake-provider.js';
+import { createFakeNativeProvider } from '../../helpers/fake-provider.js';
 
 const KEY = 'passthrough-key-0123456789';
 const DIGEST = 'ab'.repeat(32);
 
 /** A gateway whose Ollama has a native API that records what it relays. */
 async function appWith(allowManagement: boolean) {
-  const relayed: PassthroughRequest[] = [];
-  const ollama: FakeProvider = {
-    ...createFakeProvider('ollama'),
-    async passthrough(request) {
-      relayed.push(request);
-      return { status: 200, contentType: 'application/json', body: '{}' };
-    },
-  };
+  const { provider: ollama, relayed } = createFakeNativeProvider('ollama');
   const app = await buildApp({
     providers: new Map([['ollama', ollama]]),
     apiKeys: [KEY],
