@@ -1,19 +1,13 @@
 import type { GatewayError } from '../errors/gateway-error.js';
-import type { ChatCompletionChunk } from '../openai/chat-types.js';
 import type { StreamChunk } from '../providers/provider.js';
 import { openAiErrorBody } from './openai-error-body.js';
-import type { SseFrameEncoder } from './sse.js';
+import { isUsageChunk, type SseFrameEncoder } from './sse.js';
 
 const DONE = 'data: [DONE]\n\n';
 
 /** `data: {chunk}`, with the upstream's own text when it is relayed unchanged. */
 function chunkFrame({ chunk, json }: StreamChunk): string {
   return `data: ${json ?? JSON.stringify(chunk)}\n\n`;
-}
-
-/** The final `choices: []` chunk that carries the usage, sent only to a client that asked. */
-function isUsageChunk(chunk: ChatCompletionChunk): boolean {
-  return chunk.usage != null && chunk.choices.length === 0;
 }
 
 const end = (): string => DONE;
@@ -24,6 +18,7 @@ const errorFrame = (error: GatewayError): string =>
 
 const WITH_USAGE: SseFrameEncoder = { chunk: chunkFrame, end, error: errorFrame };
 
+/** The usage chunk is sent only to a client that asked (`stream_options.include_usage`). */
 const WITHOUT_USAGE: SseFrameEncoder = {
   chunk: (item) => (isUsageChunk(item.chunk) ? '' : chunkFrame(item)),
   end,

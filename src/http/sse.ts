@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { asGatewayError, type GatewayError } from '../errors/gateway-error.js';
+import type { ChatCompletionChunk, Usage } from '../openai/chat-types.js';
 import type { ChatStream, StreamChunk } from '../providers/provider.js';
 
 /**
@@ -17,6 +18,13 @@ export interface SseFrameEncoder {
   end(): string;
   /** The frame for a failure after the stream began; nothing follows it. */
   error(error: GatewayError): string;
+}
+
+/** The final `choices: []` chunk that carries a stream's usage (see `ChatStream`). */
+export function isUsageChunk(
+  chunk: ChatCompletionChunk,
+): chunk is ChatCompletionChunk & { usage: Usage } {
+  return chunk.usage != null && chunk.choices.length === 0;
 }
 
 export interface SseOptions {
@@ -86,7 +94,7 @@ export async function sendSse(
       if (response.destroyed) return;
       for (const item of next.value) {
         const { chunk } = item;
-        if (chunk.usage != null && chunk.choices.length === 0) context.usage = chunk.usage;
+        if (isUsageChunk(chunk)) context.usage = chunk.usage;
         pending += frames.chunk(item);
       }
       if (!flushScheduled && pending !== '') {

@@ -6,7 +6,7 @@ import {
 } from '../errors/gateway-error.js';
 import { sleepUnlessAborted } from '../providers/call-signal.js';
 import type { CallContext, ChatProvider } from '../providers/provider.js';
-import { createAttemptLog } from './attempt-log.js';
+import { type AttemptLog, createAttemptLog } from './attempt-log.js';
 import type { Candidate, DeploymentPool } from './deployment-pool.js';
 import { resolveModel } from './resolve-model.js';
 import {
@@ -100,7 +100,8 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
     attempt: Attempt<Value>,
   ): Promise<Served<Value>> => {
     const budget = createRetryBudget(retry, options.now);
-    const tried = createAttemptLog();
+    // Made on the first failure: a request served at once needs none.
+    let tried: AttemptLog | undefined;
     let lastError: GatewayError | undefined;
     let attempts = 0;
     for (const target of targets) {
@@ -134,6 +135,7 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
           release();
           const error = asGatewayError(thrown);
           lastError = error;
+          tried ??= createAttemptLog();
           tried.record(deployment, error.code);
           options.onAttempt?.(target.provider.id, error.code);
           ctx.logger.warn(
@@ -164,8 +166,8 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
       }
       if (budget.remainingMs() <= 0) break;
     }
-    // Nothing could be tried: every deployment was at its concurrency cap.
-    if (lastError === undefined) {
+    // Nothing could be tried (no failure, so no log either): every deployment was at its cap.
+    if (lastError === undefined || tried === undefined) {
       throw new DeploymentsBusyError(
         targets.map((target) => `${target.provider.id}/${target.model}`),
       );

@@ -56,9 +56,9 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
   });
   const anonymous: Principal = { keyId: 'anonymous' };
   // Keys that matched, as presented: a client sends the same key on every request, and its digest
-  // costs several times more at concurrency 1 than under load (OpenSSL's code and tables gone cold
-  // between requests; docs/performance.md). At most one entry per configured key, since only an exact key
-  // gets in. A wrong key never finds an entry and always takes the digest path; the lookup
+  // costs several times more at concurrency 1 than under load (OpenSSL's code and tables gone
+  // cold between requests; docs/performance.md). At most one entry per configured key, since only
+  // an exact key gets in. A wrong key never finds an entry and always takes the digest path; the lookup
   // compares a stored key's characters only after a full string-hash match, so its timing says
   // nothing about how close a wrong key is.
   const accepted = new Map<string, Principal>();
