@@ -31,9 +31,10 @@ import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
-import { createAccessLog } from './logging/access-log.js';
+import { accessLogObserver, createAccessLog } from './logging/access-log.js';
 import { lazyChildLogger } from './logging/lazy-child-logger.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
+import { metricsObserver } from './metrics/metrics-observer.js';
 import { createModelListings } from './providers/model-listings.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
@@ -129,7 +130,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const withSecurityHeaders = deps.securityHeaders ?? true;
   const bodyTimeoutMs = deps.bodyTimeoutMs ?? 10_000;
-  const context = { accessLog: createAccessLog(logger), metrics: deps.metrics };
+  const context = {
+    observers: [
+      accessLogObserver(createAccessLog(logger)),
+      ...(deps.metrics === undefined ? [] : [metricsObserver(deps.metrics)]),
+    ],
+    metrics: deps.metrics,
+  };
   const app = Fastify({
     loggerInstance: logger,
     // Our own access line (request-context hook) replaces Fastify's two lines per request.

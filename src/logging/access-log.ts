@@ -1,4 +1,5 @@
 import { levels, symbols } from 'pino';
+import type { RequestObserver } from '../events/finished-request.js';
 
 /** The fields of the one access line per request. */
 export interface AccessLine {
@@ -57,4 +58,24 @@ function stringField(name: string, value: string | undefined): string {
 /** Numbers from upstream usage: anything but a finite number is left out, as JSON would. */
 function numberField(name: string, value: number | undefined): string {
   return typeof value === 'number' && Number.isFinite(value) ? `,"${name}":${value}` : '';
+}
+
+/** The access log as an observer of the end of each request: one line per request. */
+export function accessLogObserver(accessLog: AccessLog): RequestObserver {
+  return (request) =>
+    accessLog({
+      requestId: request.requestId,
+      method: request.method,
+      route: request.route,
+      status: request.status,
+      durationMs: Math.round(request.durationMs * 100) / 100,
+      keyId: request.principal?.keyId,
+      provider: request.provider,
+      model: request.model,
+      deployment: request.deployment,
+      attempts: request.attempts,
+      promptTokens: request.usage?.prompt_tokens,
+      completionTokens: request.usage?.completion_tokens,
+      errorCode: request.errorCode,
+    });
 }

@@ -1,7 +1,7 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuthenticationError } from '../../errors/gateway-error.js';
-import type { Principal } from './request-context.js';
+import type { Principal } from '../../tenancy/principal.js';
 
 export interface ApiKeyAuthOptions {
   /** Allowed client keys. Empty with `disabled: false` means every request is refused. */

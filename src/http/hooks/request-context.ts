@@ -1,26 +1,24 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../../errors/error-codes.js';
 import { ClientClosedError } from '../../errors/gateway-error.js';
-import type { AccessLog } from '../../logging/access-log.js';
+import type { FinishedRequest, RequestObserver } from '../../events/finished-request.js';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Usage } from '../../openai/chat-types.js';
 import type { CallAbort } from '../../providers/call-signal.js';
+import type { Principal } from '../../tenancy/principal.js';
 
 /** The route of a request no route matched (404s, malformed URLs), in logs and metrics. */
 const UNMATCHED = 'unmatched';
-
-/** Who is calling. Later: per-key limits and budgets hang off this. */
-export interface Principal {
-  /** A non-secret fingerprint of the key (or 'anonymous' in development mode). */
-  readonly keyId: string;
-}
 
 /**
  * Per-request state shared by hooks, routes and the access log. Later capabilities (limits,
  * usage accounting, routing) read and fill it.
  */
 export interface RequestContext {
+  /** `performance.now()` at arrival, for durations. */
   readonly startTime: number;
+  /** Epoch milliseconds at arrival, for the record of the request. */
+  readonly startedAt: number;
   /** The matched route's pattern, or 'unmatched'; read once (Fastify builds it on every read). */
   readonly route: string;
   principal?: Principal;
@@ -33,6 +31,8 @@ export interface RequestContext {
   attempts?: number;
   /** The client asked for a stream. */
   streamed?: boolean;
+  /** Milliseconds from arrival to a stream's first chunk. */
+  ttftMs?: number;
   /** Set only by routes that call an upstream; aborted when the client goes away. */
   abort?: CallAbort;
 }
@@ -45,8 +45,9 @@ declare module 'fastify' {
 
 /**
  * onRequest hook, first in line: creates the request's context, returns its id on the response,
- * and on the response's `close` writes the one access-log line. A close before the response
- * finished is a client disconnect: the upstream call is aborted at once and the line says 499.
+ * and on the response's `close` tells each observer (access log, metrics, ledger) how the request
+ * ended, once. A close before the response finished is a client disconnect: the upstream call is
+ * aborted at once and the request ends with 499.
  */
 export function requestContext(options: RequestContextOptions) {
   return function requestContextHook(
@@ -60,7 +61,9 @@ export function requestContext(options: RequestContextOptions) {
 }
 
 export interface RequestContextOptions {
-  readonly accessLog: AccessLog;
+  /** Told of every request's end, in order. */
+  readonly observers: readonly RequestObserver[];
+  /** Told of every request's arrival (the in-flight gauge). */
   readonly metrics?: GatewayMetrics | undefined;
 }
 
@@ -68,9 +71,13 @@ export interface RequestContextOptions {
 export function beginRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  { accessLog, metrics }: RequestContextOptions,
+  { observers, metrics }: RequestContextOptions,
 ): void {
-  request.gateway = { startTime: performance.now(), route: request.routeOptions.url ?? UNMATCHED };
+  request.gateway = {
+    startTime: performance.now(),
+    startedAt: Date.now(),
+    route: request.routeOptions.url ?? UNMATCHED,
+  };
   reply.header('x-request-id', request.id);
   metrics?.requestStarted();
   reply.raw.once('close', () => {
@@ -81,42 +88,28 @@ export function beginRequest(
       request.gateway.abort?.abort(new ClientClosedError());
       request.gateway.errorCode ??= ERROR_CODES.CLIENT_CLOSED_REQUEST.code;
     }
-    const status = finished ? reply.raw.statusCode : 499;
-    logAccess(accessLog, request, status);
-    if (metrics !== undefined) recordMetrics(metrics, request, status);
+    const event = finishedRequest(request, finished ? reply.raw.statusCode : 499);
+    for (const observer of observers) observer(event);
   });
 }
 
-function recordMetrics(metrics: GatewayMetrics, request: FastifyRequest, status: number): void {
+function finishedRequest(request: FastifyRequest, status: number): FinishedRequest {
   const { gateway } = request;
-  metrics.requestFinished({
-    route: gateway.route,
-    provider: gateway.provider,
-    model: gateway.model,
-    status,
-    durationSeconds: (performance.now() - gateway.startTime) / 1000,
-    errorCode: gateway.errorCode,
-    streamed: gateway.streamed === true,
-    promptTokens: gateway.usage?.prompt_tokens,
-    completionTokens: gateway.usage?.completion_tokens,
-  });
-}
-
-function logAccess(accessLog: AccessLog, request: FastifyRequest, status: number): void {
-  const { gateway } = request;
-  accessLog({
+  return {
     requestId: request.id,
     method: request.method,
     route: gateway.route,
     status,
-    durationMs: Math.round((performance.now() - gateway.startTime) * 100) / 100,
-    keyId: gateway.principal?.keyId,
+    startedAt: gateway.startedAt,
+    durationMs: performance.now() - gateway.startTime,
+    ttftMs: gateway.ttftMs,
+    principal: gateway.principal,
     provider: gateway.provider,
     model: gateway.model,
     deployment: gateway.deployment,
     attempts: gateway.attempts,
-    promptTokens: gateway.usage?.prompt_tokens,
-    completionTokens: gateway.usage?.completion_tokens,
+    usage: gateway.usage,
     errorCode: gateway.errorCode,
-  });
+    streamed: gateway.streamed === true,
+  };
 }

@@ -58,9 +58,9 @@ export function createChatPipeline(options: ProviderRoutesOptions): ChatPipeline
         primeStream(await provider.chatStream(forModel(request, body, provider, model), ctx)),
       );
       noteServed(request, reply, served);
-      if (metrics !== undefined && served.value.first.done !== true) {
-        const seconds = (performance.now() - context.startTime) / 1000;
-        metrics.timeToFirstToken(served.provider, body.model, seconds);
+      if (served.value.first.done !== true) {
+        context.ttftMs = performance.now() - context.startTime;
+        metrics?.timeToFirstToken(served.provider, body.model, context.ttftMs / 1000);
       }
       metrics?.streamStarted();
       try {

@@ -25,7 +25,7 @@ beforeAll(async () => {
   app = Fastify();
   app.decorateRequest('gateway', undefined as never);
   app.addHook('onRequest', (request, _reply, done) => {
-    request.gateway = { startTime: 0, route: '' };
+    request.gateway = { startTime: 0, startedAt: 0, route: '' };
     done();
   });
   app.setErrorHandler(errorHandler(1024, 1_000));
