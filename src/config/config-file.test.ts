@@ -80,6 +80,10 @@ describe('the example file', () => {
           timeouts: { connectTimeoutMs: 5_000, firstByteTimeoutMs: 60_000, idleTimeoutMs: 30_000 },
         },
       ],
+      prices: new Map([
+        ['llama-3.3-70b', { inputPerMillion: 0.85, outputPerMillion: 1.2 }],
+        ['local/llama3.2', { inputPerMillion: 0, outputPerMillion: 0 }],
+      ]),
       models: [
         {
           name: 'llama-70b',
@@ -191,6 +195,7 @@ describe('parseConfig', () => {
         },
       ],
       models: [],
+      prices: new Map(),
       defaultProvider: 'local',
       retry: DEFAULT_RETRY_POLICY,
       cooldown: DEFAULT_COOLDOWN_POLICY,
@@ -454,6 +459,26 @@ const RULES: readonly (readonly [string, string, string, string])[] = [
     'unknown timeout key',
     'providers:\n  l: { kind: ollama, timeouts: { read_ms: 5 } }\n',
     'providers.l.timeouts.read_ms',
+    'unknown key',
+  ],
+  // prices
+  ['prices not a mapping', `${LOCAL}prices: [a]\n`, 'prices', 'must be a mapping'],
+  [
+    'negative price',
+    `${LOCAL}prices:\n  m: { input_per_mtok: -1, output_per_mtok: 1 }\n`,
+    'prices.m.input_per_mtok',
+    'must be a number ≥ 0',
+  ],
+  [
+    'price missing a field',
+    `${LOCAL}prices:\n  m: { input_per_mtok: 1 }\n`,
+    'prices.m.output_per_mtok',
+    'is required',
+  ],
+  [
+    'unknown price key',
+    `${LOCAL}prices:\n  m: { input_per_mtok: 1, output_per_mtok: 1, cached: 2 }\n`,
+    'prices.m.cached',
     'unknown key',
   ],
   // models

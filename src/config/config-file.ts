@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { type ProviderKind, type ProviderTimeouts, VENDORS } from '../providers/registry.js';
 import type { Vendor } from '../providers/vendor.js';
 import { readModels } from './config-models.js';
+import { readPrices } from './config-prices.js';
 import { type ProviderSources, readProviders } from './config-providers.js';
 import {
   checkReference,
@@ -116,7 +117,7 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${lines.length}, column ${(lines.at(-1)?.length ?? 0) + 1}`;
 }
 
-const ROOT_KEYS = ['default_provider', 'providers', 'models', 'routing'];
+const ROOT_KEYS = ['default_provider', 'providers', 'models', 'routing', 'prices'];
 
 function readConfig(
   tree: unknown,
@@ -146,7 +147,13 @@ function readConfig(
   }
 
   const models = readModels(problems, root.get('models'), new Set(providerNames));
-  return { providers, models, defaultProvider, ...readRouting(root.get('routing'), problems) };
+  return {
+    providers,
+    models,
+    prices: readPrices(problems, root.get('prices')),
+    defaultProvider,
+    ...readRouting(root.get('routing'), problems),
+  };
 }
 
 const RETRY_KEYS = [

@@ -169,7 +169,15 @@ export function integerFields(
 
 const PROVIDER_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** First path segments the gateway serves itself; a provider there could not be routed to. */
-const RESERVED_PROVIDER_NAMES: readonly string[] = ['v1', 'healthz', 'readyz', 'metrics', 'api'];
+const RESERVED_PROVIDER_NAMES: readonly string[] = [
+  'v1',
+  'healthz',
+  'readyz',
+  'metrics',
+  'api',
+  'admin',
+  'ui',
+];
 
 /** Provider names are route segments (`/{name}/v1/...`) and `name/model` prefixes. */
 export function checkProviderName(problems: ProblemList, name: string, path: string): void {

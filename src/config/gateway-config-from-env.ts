@@ -24,6 +24,7 @@ export function gatewayConfigFromSettings(settings: Settings): GatewayConfig {
       timeouts: settings.upstream,
     })),
     models: [],
+    prices: new Map(),
     defaultProvider: settings.defaultProvider,
     retry: DEFAULT_RETRY_POLICY,
     cooldown: DEFAULT_COOLDOWN_POLICY,

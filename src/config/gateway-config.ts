@@ -51,9 +51,17 @@ export interface CooldownPolicy {
   readonly cooldownMs: number;
 }
 
+/** What a model's tokens cost, in USD per million (the `prices:` section). */
+export interface ModelPrice {
+  readonly inputPerMillion: number;
+  readonly outputPerMillion: number;
+}
+
 export interface GatewayConfig {
   readonly providers: readonly ProviderConfig[];
   readonly models: readonly ModelConfig[];
+  /** By served model name or `provider/model`; a model without one costs 0. */
+  readonly prices: ReadonlyMap<string, ModelPrice>;
   /** Serves names that are neither a public model, an alias nor `provider/model`. */
   readonly defaultProvider: string;
   readonly retry: RetryPolicy;

@@ -13,7 +13,11 @@ export type ErrorType =
   | 'permission_error'
   | 'not_found_error'
   | 'rate_limit_error'
-  | 'api_error';
+  | 'api_error'
+  // OpenAI's own types for a key's limits: which rate limit was hit, or the budget.
+  | 'requests'
+  | 'tokens'
+  | 'insufficient_quota';
 
 /** One entry of the catalogue. */
 export interface ErrorCodeEntry {
@@ -91,6 +95,12 @@ export const ERROR_CODES = {
     type: 'invalid_request_error',
     when: 'The upstream refused the request as invalid (its 400, 413 or 422); its message is scrubbed.',
   },
+  INVALID_PARAMETER: {
+    code: 'invalid_parameter',
+    status: 400,
+    type: 'invalid_request_error',
+    when: 'An admin API field is unknown, of the wrong type or out of range; `param` names it.',
+  },
   INVALID_API_KEY: {
     code: 'invalid_api_key',
     status: 401,
@@ -102,6 +112,12 @@ export const ERROR_CODES = {
     status: 403,
     type: 'permission_error',
     when: "Ollama's model management or blobs are asked for while `OLLAMA_ALLOW_MANAGEMENT` is off.",
+  },
+  MODEL_NOT_ALLOWED: {
+    code: 'model_not_allowed',
+    status: 403,
+    type: 'permission_error',
+    when: "The model is not on the virtual key's or its team's allowlist.",
   },
   ROUTE_NOT_FOUND: {
     code: 'route_not_found',
@@ -120,6 +136,12 @@ export const ERROR_CODES = {
     status: 404,
     type: 'not_found_error',
     when: 'The provider serves no embeddings (a chat-only vendor); a routed request tries the next deployment first.',
+  },
+  RESOURCE_NOT_FOUND: {
+    code: 'resource_not_found',
+    status: 404,
+    type: 'not_found_error',
+    when: 'An admin API path names a team or key that does not exist, or `/v1/key` is asked with a static key.',
   },
   METHOD_NOT_ALLOWED: {
     code: 'method_not_allowed',
@@ -156,6 +178,18 @@ export const ERROR_CODES = {
     status: 429,
     type: 'rate_limit_error',
     when: 'Every deployment that could serve the request is at its `max_concurrent` (with `retry-after`).',
+  },
+  RATE_LIMIT_EXCEEDED: {
+    code: 'rate_limit_exceeded',
+    status: 429,
+    type: 'requests',
+    when: 'A virtual key or its team is at its requests-per-minute or concurrency limit (type `requests`) or its tokens-per-minute limit (type `tokens`); with `retry-after`.',
+  },
+  INSUFFICIENT_QUOTA: {
+    code: 'insufficient_quota',
+    status: 429,
+    type: 'insufficient_quota',
+    when: "The key's or its team's budget for the period is spent (with `x-should-retry: false`).",
   },
   REQUEST_HEADERS_TOO_LARGE: {
     code: 'request_headers_too_large',
@@ -198,6 +232,12 @@ export const ERROR_CODES = {
     status: 503,
     type: 'api_error',
     when: 'The request arrived while the gateway drains for shutdown (with `Connection: close`).',
+  },
+  STORE_UNAVAILABLE: {
+    code: 'store_unavailable',
+    status: 503,
+    type: 'api_error',
+    when: 'The database is down: a key not seen before cannot be checked, or the admin API cannot answer.',
   },
   UPSTREAM_TIMEOUT: {
     code: 'upstream_timeout',

@@ -31,6 +31,8 @@ export interface GatewayErrorOptions {
   readonly upstreamFailure?: UpstreamFailure;
   /** The status the upstream answered with, when the failure is an answer of the upstream. */
   readonly upstreamStatus?: number;
+  /** Retrying cannot help (a spent budget): said to clients as `x-should-retry: false`. */
+  readonly final?: boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export class GatewayError extends Error {
   readonly retryAfter: string | undefined;
   readonly upstreamFailure: UpstreamFailure | undefined;
   readonly upstreamStatus: number | undefined;
+  readonly final: boolean;
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -68,6 +71,7 @@ export class GatewayError extends Error {
       this.retryAfterMs === undefined ? undefined : String(Math.ceil(this.retryAfterMs / 1000));
     this.upstreamFailure = options.upstreamFailure;
     this.upstreamStatus = options.upstreamStatus;
+    this.final = options.final === true;
   }
 }
 
@@ -179,6 +183,32 @@ export class UpstreamUnavailableError extends GatewayError {
       upstreamFailure: 'refused',
       upstreamStatus: 503,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+}
+
+/** 429: a virtual key or its team is at a rate or concurrency limit (OpenAI's shape). */
+export class RateLimitExceededError extends GatewayError {
+  constructor(message: string, limit: 'requests' | 'tokens', retryAfterMs: number) {
+    const { status, code } = ERROR_CODES.RATE_LIMIT_EXCEEDED;
+    super(message, { status, type: limit, code, retryAfterMs });
+  }
+}
+
+/** 429: a virtual key's or its team's budget is spent; retrying before the period ends is futile. */
+export class InsufficientQuotaError extends GatewayError {
+  constructor(message: string) {
+    super(message, { ...ERROR_CODES.INSUFFICIENT_QUOTA, final: true });
+  }
+}
+
+/** 503: the database cannot be reached for what this request needs. */
+export class StoreUnavailableError extends GatewayError {
+  constructor(cause?: unknown) {
+    super('The gateway cannot reach its database; retry shortly.', {
+      ...ERROR_CODES.STORE_UNAVAILABLE,
+      retryAfterMs: 1_000,
+      cause,
     });
   }
 }

@@ -113,6 +113,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: G
   }
   if (error.status === 401) reply.header('www-authenticate', 'Bearer');
   if (error.retryAfter !== undefined) reply.header('retry-after', error.retryAfter);
+  // The OpenAI SDKs read it and stop retrying.
+  if (error.final) reply.header('x-should-retry', 'false');
   const encode = reply.errorBody ?? openAiErrorBody;
   reply.code(error.status).type('application/json; charset=utf-8').send(encode(error));
 }

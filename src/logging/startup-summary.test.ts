@@ -6,6 +6,7 @@ import { startupSummary } from './startup-summary.js';
 const SECRET = 'sk-summary-canary-0123456789';
 
 const config = {
+  prices: new Map(),
   providers: [
     {
       name: 'local',

@@ -26,6 +26,7 @@ const logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function config(): GatewayConfig {
   return {
+    prices: new Map(),
     providers: [
       { name: 'gpu-box', kind: 'ollama', baseUrl: upstream.url, headers: {}, timeouts },
       {

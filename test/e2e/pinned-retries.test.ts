@@ -73,6 +73,7 @@ async function startPinnedGateway(upstream: FakeUpstream, baseUrl: string): Prom
   const config: GatewayConfig = {
     providers,
     models: [],
+    prices: new Map(),
     defaultProvider: 'ollama',
     retry: RETRY,
     cooldown,

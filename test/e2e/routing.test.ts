@@ -70,6 +70,7 @@ async function start(
   const config: GatewayConfig = {
     providers: [provider('a', aUrl), provider('b', b)],
     models: models('a', 'b'),
+    prices: new Map(),
     defaultProvider: 'a',
     retry,
     cooldown,
