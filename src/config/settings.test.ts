@@ -219,3 +219,61 @@ describe('client timeouts', () => {
     ).toMatch(/REQUEST_TIMEOUT_MS/);
   });
 });
+
+describe('loadSettings: tenancy', () => {
+  const admin = 'a'.repeat(32);
+
+  it('is off with neither ADMIN_API_KEY nor DATABASE_URL: no database at all', () => {
+    expect(loadSettings(base).tenancy).toBeUndefined();
+  });
+
+  it('opens the embedded SQLite file by default once ADMIN_API_KEY is set, static keys optional', () => {
+    expect(loadSettings({ ADMIN_API_KEY: admin }).tenancy).toEqual({
+      adminApiKey: admin,
+      databaseUrl: 'sqlite:./data/ai-gateway.db',
+      reserveMaxTokens: 4096,
+    });
+  });
+
+  it('takes DATABASE_URL alone (virtual keys, no admin API), REDIS_URL and RESERVE_MAX_TOKENS', () => {
+    const settings = loadSettings({
+      DATABASE_URL: 'postgres://gw@db:5432/gateway',
+      REDIS_URL: 'redis://cache:6379',
+      RESERVE_MAX_TOKENS: '1000',
+      WORKERS: '4',
+    });
+    expect(settings.tenancy).toEqual({
+      databaseUrl: 'postgres://gw@db:5432/gateway',
+      redisUrl: 'redis://cache:6379',
+      reserveMaxTokens: 1000,
+    });
+    expect(settings.workers).toBe(4);
+  });
+
+  it('refuses a short admin key, an unknown database, a bad Redis URL and Redis alone', () => {
+    expect(problemsOf({ ...base, ADMIN_API_KEY: 'short-admin-key' })).toEqual([
+      expect.stringContaining('ADMIN_API_KEY must be at least 32 characters'),
+    ]);
+    expect(problemsOf({ ...base, DATABASE_URL: 'mysql://db/x' })).toEqual([
+      expect.stringContaining('DATABASE_URL must be sqlite:PATH or postgres://'),
+    ]);
+    expect(problemsOf({ ...base, ADMIN_API_KEY: admin, REDIS_URL: 'cache:6379' })).toEqual([
+      expect.stringContaining('REDIS_URL must be redis://'),
+    ]);
+    expect(problemsOf({ ...base, REDIS_URL: 'redis://cache:6379' })).toEqual([
+      expect.stringContaining('REDIS_URL needs ADMIN_API_KEY or DATABASE_URL'),
+    ]);
+  });
+
+  it('refuses several workers without Redis: their limits could not be exact', () => {
+    expect(problemsOf({ ADMIN_API_KEY: admin, WORKERS: '2' })).toEqual([
+      expect.stringContaining('WORKERS > 1 with virtual keys needs REDIS_URL'),
+    ]);
+    expect(problemsOf({ ADMIN_API_KEY: admin, WORKERS: '1' })).toEqual([]);
+  });
+
+  it('never quotes the admin key in a problem', () => {
+    const secret = 'not-long-enough-secret';
+    expect(problemsOf({ ADMIN_API_KEY: secret }).join('\n')).not.toContain(secret);
+  });
+});

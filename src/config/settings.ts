@@ -54,7 +54,26 @@ export interface Settings {
   readonly configFile?: string;
   /** Prometheus `/metrics` on its own listener; absent when METRICS_PORT is 0 (the default). */
   readonly metrics?: MetricsSettings;
+  /** Teams and virtual keys: present when ADMIN_API_KEY or DATABASE_URL is set. */
+  readonly tenancy?: TenancySettings;
 }
+
+export interface TenancySettings {
+  /** Enables `/admin/v1`; absent, virtual keys still authenticate and `/admin` is 404. */
+  readonly adminApiKey?: string;
+  /** `sqlite:PATH` or `postgres://…`. */
+  readonly databaseUrl: string;
+  /** Shares limit counters across workers and instances. */
+  readonly redisUrl?: string;
+  /** Output tokens a budget reservation assumes when the client sends no maximum. */
+  readonly reserveMaxTokens: number;
+}
+
+/** Where the store lives when only ADMIN_API_KEY is set. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/ai-gateway.db';
+
+/** Shortest admin key accepted: it guards every key and budget. */
+const MIN_ADMIN_KEY_LENGTH = 32;
 
 export interface MetricsSettings {
   readonly host: string;
@@ -146,9 +165,10 @@ export function loadSettings(
   const port = integer('PORT', 8080, 0, 65_535);
   const developmentMode = boolean('DEVELOPMENT_MODE', false);
   const apiKeys = list('ALLOWED_API_KEYS');
-  if (apiKeys.length === 0 && !developmentMode) {
+  const tenancy = readTenancy(read, integer, problems);
+  if (apiKeys.length === 0 && !developmentMode && tenancy === undefined) {
     problems.push(
-      'ALLOWED_API_KEYS is required: set one or more comma-separated client keys (or DEVELOPMENT_MODE=true on a loopback HOST to run without auth)',
+      'ALLOWED_API_KEYS is required: set one or more comma-separated client keys, or ADMIN_API_KEY to issue virtual keys (or DEVELOPMENT_MODE=true on a loopback HOST to run without auth)',
     );
   }
   if (developmentMode && !isLoopback(host)) {
@@ -192,6 +212,11 @@ export function loadSettings(
     read('WORKERS')?.toLowerCase() === 'auto'
       ? cpuCount()
       : integer('WORKERS', 1, 1, 256, 'auto (one process per CPU) or ');
+  if (workers > 1 && tenancy !== undefined && tenancy.redisUrl === undefined) {
+    problems.push(
+      'WORKERS > 1 with virtual keys needs REDIS_URL: the workers must share the limit counters for limits to hold exactly',
+    );
+  }
   const metricsPort = integer('METRICS_PORT', 0, 0, 65_535);
   if (metricsPort !== 0 && metricsPort === port) {
     problems.push('METRICS_PORT must differ from PORT (metrics are served off the public port)');
@@ -234,6 +259,7 @@ export function loadSettings(
     ollamaAllowManagement: boolean('OLLAMA_ALLOW_MANAGEMENT', false),
     providers,
     ...(configFile === undefined ? {} : { configFile }),
+    ...(tenancy === undefined ? {} : { tenancy }),
     ...(metricsPort === 0
       ? {}
       : { metrics: { host: read('METRICS_HOST') ?? '127.0.0.1', port: metricsPort } }),
@@ -241,6 +267,50 @@ export function loadSettings(
 
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(settings);
+}
+
+/**
+ * ADMIN_API_KEY, DATABASE_URL, REDIS_URL and RESERVE_MAX_TOKENS; undefined when neither of the
+ * first two is set (the gateway then runs with no database, as before tenancy).
+ */
+function readTenancy(
+  read: (name: string) => string | undefined,
+  integer: (name: string, fallback: number, min: number, max: number) => number,
+  problems: string[],
+): TenancySettings | undefined {
+  const adminApiKey = read('ADMIN_API_KEY');
+  const configuredUrl = read('DATABASE_URL');
+  const redisUrl = read('REDIS_URL');
+  const reserveMaxTokens = integer('RESERVE_MAX_TOKENS', 4096, 1, 10_000_000);
+  if (adminApiKey === undefined && configuredUrl === undefined) {
+    if (redisUrl !== undefined) {
+      problems.push(
+        "REDIS_URL needs ADMIN_API_KEY or DATABASE_URL (it holds virtual keys' counters)",
+      );
+    }
+    return undefined;
+  }
+  if (
+    adminApiKey !== undefined &&
+    (adminApiKey.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(adminApiKey))
+  ) {
+    problems.push(
+      `ADMIN_API_KEY must be at least ${MIN_ADMIN_KEY_LENGTH} characters without spaces (try: openssl rand -hex 32)`,
+    );
+  }
+  const databaseUrl = configuredUrl ?? DEFAULT_DATABASE_URL;
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be sqlite:PATH or postgres://user@host:port/database');
+  }
+  if (redisUrl !== undefined && !/^rediss?:\/\/.+/.test(redisUrl)) {
+    problems.push('REDIS_URL must be redis://host:port or rediss://host:port');
+  }
+  return {
+    databaseUrl,
+    reserveMaxTokens,
+    ...(adminApiKey === undefined ? {} : { adminApiKey }),
+    ...(redisUrl === undefined ? {} : { redisUrl }),
+  };
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
