@@ -25,10 +25,12 @@ import { beginRequest, requestContext } from './http/hooks/request-context.js';
 import { generateRequestId } from './http/hooks/request-id.js';
 import { SECURITY_HEADERS, securityHeaders } from './http/hooks/security-headers.js';
 import { shutdownGuard } from './http/hooks/shutdown-guard.js';
+import { admissionHooks } from './http/hooks/tenancy-admission.js';
 import { registerJsonBodyParser } from './http/json-body-parser.js';
 import { chatCompletionRoutes } from './http/routes/chat-completions.js';
 import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
+import { keyInfoRoutes } from './http/routes/key-info.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
 import { accessLogObserver, createAccessLog } from './logging/access-log.js';
@@ -39,6 +41,7 @@ import { createModelListings } from './providers/model-listings.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
 import { createModelRouter } from './routing/model-router.js';
+import type { Tenancy } from './tenancy/tenancy.js';
 
 /** Everything the app is built from. Only `providers` is required; the rest has safe defaults. */
 export interface AppDeps {
@@ -80,6 +83,8 @@ export interface AppDeps {
   /** Fetching and caching each provider's listing for the merged `/v1/models`. */
   readonly modelList?: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly now?: () => number;
+  /** Teams and virtual keys: their auth, admission, `GET /v1/key` and ledger. */
+  readonly tenancy?: Tenancy | undefined;
 }
 
 /** The app's dependencies as the settings describe them (what main.ts and the e2e tests run). */
@@ -134,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     observers: [
       accessLogObserver(createAccessLog(logger)),
       ...(deps.metrics === undefined ? [] : [metricsObserver(deps.metrics)]),
+      ...(deps.tenancy === undefined ? [] : [deps.tenancy.recorder]),
     ],
     metrics: deps.metrics,
   };
@@ -201,6 +207,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       apiKeys: deps.apiKeys ?? [],
       disabled: deps.authDisabled ?? false,
       publicPaths: HEALTH_PATHS,
+      ...(deps.tenancy === undefined ? {} : { directory: deps.tenancy.directory }),
+      ...(deps.now === undefined ? {} : { now: deps.now }),
     }),
   );
 
@@ -246,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     router,
     metrics: deps.metrics,
     streamWriteTimeoutMs: deps.streamWriteTimeoutMs ?? 60_000,
+    admission: deps.tenancy === undefined ? undefined : admissionHooks(deps.tenancy),
   };
   const listings = createModelListings({ now, logger: app.log });
   // Each API is an encapsulated plugin: the hooks, parsers and error handler above apply to all
@@ -264,7 +273,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(ollamaPassthroughRoutes, {
     providers: deps.providers,
     allowManagement: deps.ollamaAllowManagement ?? false,
+    admission: routeOptions.admission,
   });
+  if (deps.tenancy !== undefined) {
+    await app.register(keyInfoRoutes, { counters: deps.tenancy.counters, now });
+  }
   await app.register(modelRoutes, {
     ...routeOptions,
     listings,

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const secrets = [...settings.apiKeys, ...providerSecrets(config)];
+  const secrets = [...settings.apiKeys, ...providerSecrets(config), ...tenancySecrets(settings)];
   const logger = createLogger({ level: settings.logLevel, secrets });
   if (settings.workers > 1 && cluster.isPrimary) {
     logSummary(logger, settings, config, `http://${settings.host}:${settings.port}`);
@@ -73,9 +73,17 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
             metrics.upstreamAttempt(provider, kit.STALE_CONNECTION_OUTCOME),
         }),
   });
+  const running =
+    settings.tenancy === undefined
+      ? undefined
+      : await (await import('./tenancy/start-tenancy.js')).startTenancy(settings.tenancy, config, {
+          logger,
+          metrics,
+        });
   const app = await buildApp({
     ...appDepsFromSettings(settings, config, registry.providers, logger),
     metrics,
+    tenancy: running?.tenancy,
   });
   // In a cluster the primary serves /metrics for all workers; a worker only records.
   if (kit !== undefined && metrics !== undefined && cluster.isWorker) kit.shareWithPrimary(metrics);
@@ -103,6 +111,8 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     }, settings.shutdownTimeoutMs);
     timer.unref();
     await app.close();
+    // The ledger rows of the requests just drained go to the database before the process ends.
+    await running?.close(settings.shutdownTimeoutMs);
     await metricsServer?.close();
     await registry.close();
     logger.info('stopped');
@@ -180,6 +190,22 @@ async function supervise(settings: Settings, logger: Logger): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** The admin key and a database or Redis URL's password: redacted from every log line. */
+function tenancySecrets(settings: Settings): string[] {
+  const tenancy = settings.tenancy;
+  if (tenancy === undefined) return [];
+  const secrets = tenancy.adminApiKey === undefined ? [] : [tenancy.adminApiKey];
+  for (const url of [tenancy.databaseUrl, tenancy.redisUrl]) {
+    try {
+      const password = url === undefined ? '' : decodeURIComponent(new URL(url).password);
+      if (password !== '') secrets.push(password);
+    } catch {
+      // Not a URL with a password (sqlite:PATH).
+    }
+  }
+  return secrets;
 }
 
 /** Resolves once the log destination handed every line to stdout's reader. */

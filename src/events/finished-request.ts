@@ -4,6 +4,7 @@
  * order given; each must be cheap and must not throw (they run on the request's `close`).
  */
 import type { Usage } from '../openai/chat-types.js';
+import type { AdmissionTicket } from '../tenancy/admission.js';
 import type { Principal } from '../tenancy/principal.js';
 
 export interface FinishedRequest {
@@ -28,6 +29,10 @@ export interface FinishedRequest {
   readonly usage: Usage | undefined;
   readonly errorCode: string | undefined;
   readonly streamed: boolean;
+  /** An inference request (it goes in the usage ledger, whoever sent it). */
+  readonly billable: boolean;
+  /** What a virtual key's admission holds until the request is settled. */
+  readonly ticket: AdmissionTicket | undefined;
 }
 
 export type RequestObserver = (request: FinishedRequest) => void;

@@ -280,6 +280,8 @@ describe('createGatewayMetrics', () => {
       'aigw_time_to_first_token_seconds',
       'aigw_upstream_errors_total',
       'aigw_upstream_attempts_total',
+      'aigw_ledger_rows_dropped_total',
+      'aigw_unpriced_requests_total',
     ]);
   });
 
@@ -287,5 +289,18 @@ describe('createGatewayMetrics', () => {
     expect(createGatewayMetrics({ collectDefaultMetrics: false }).contentType).toBe(
       'text/plain; version=0.0.4; charset=utf-8',
     );
+  });
+});
+
+describe('tenancy metrics', () => {
+  it('counts dropped ledger rows and requests served without a price', async () => {
+    const metrics = createGatewayMetrics({ collectDefaultMetrics: false });
+    metrics.ledgerRowsDropped(3);
+    metrics.ledgerRowsDropped(Number.NaN);
+    metrics.unpricedRequest('ollama/llama3.2');
+    metrics.unpricedRequest('ollama/llama3.2');
+    const text = await metrics.render();
+    expect(text).toContain('aigw_ledger_rows_dropped_total 3');
+    expect(text).toContain('aigw_unpriced_requests_total{deployment="ollama/llama3.2"} 2');
   });
 });

@@ -32,6 +32,10 @@ export interface GatewayMetrics {
    * `aigw_upstream_errors_total`.
    */
   upstreamAttempt(provider: string, outcome: string): void;
+  /** Usage ledger rows lost: the database was down longer than the queue could hold. */
+  ledgerRowsDropped(count: number): void;
+  /** A request whose deployment has no price in the config: its tokens cost 0. */
+  unpricedRequest(deployment: string): void;
   /** The exposition text of every metric on this instance's registry. */
   render(): Promise<string>;
   /** The content type of {@link render}'s text (Prometheus text format 0.0.4). */
@@ -148,7 +152,20 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
     registers,
   });
 
+  const ledgerDropped = new Counter({
+    name: 'aigw_ledger_rows_dropped_total',
+    help: 'Usage ledger rows dropped because the database was down longer than the queue holds.',
+    registers,
+  });
+  const unpriced = new Counter({
+    name: 'aigw_unpriced_requests_total',
+    help: 'Requests served by a deployment with no price in the config (their cost is 0).',
+    labelNames: ['deployment'] as const,
+    registers,
+  });
+
   const routeLabel = labelLimiter(64, 128);
+  const deploymentLabel = labelLimiter(maxModelLabels, MAX_MODEL_LABEL_LENGTH);
   const providerLabel = labelLimiter(32, 64);
   const errorCodeLabel = labelLimiter(64, 64);
   const modelLabel = labelLimiter(maxModelLabels, MAX_MODEL_LABEL_LENGTH);
@@ -204,6 +221,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions = {}): Gatew
       const outcomeValue = errorCodeLabel(outcome);
       upstreamAttempts.inc({ provider: providerValue, outcome: outcomeValue });
       if (outcome !== 'ok') upstreamErrors.inc({ provider: providerValue, code: outcomeValue });
+    },
+    ledgerRowsDropped(count) {
+      if (isCount(count)) ledgerDropped.inc(count);
+    },
+    unpricedRequest(deployment) {
+      unpriced.inc({ deployment: deploymentLabel(deployment) });
     },
     render() {
       return registry.metrics();

@@ -17,17 +17,21 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const UNBIASED_BYTES = 248;
 const ID_LENGTH = 20;
 
-/** `prefix` and 20 base62 characters from the crypto random source (about 119 bits). */
-export function randomId(prefix: string): string {
-  let id = prefix;
-  while (id.length < prefix.length + ID_LENGTH) {
-    for (const byte of randomBytes(ID_LENGTH)) {
-      if (byte < UNBIASED_BYTES && id.length < prefix.length + ID_LENGTH) {
-        id += BASE62.charAt(byte % BASE62.length);
-      }
+/** `length` characters from the crypto random source, each base62 character equally likely. */
+export function randomBase62(length: number): string {
+  let text = '';
+  while (text.length < length) {
+    for (const byte of randomBytes(length)) {
+      if (byte < UNBIASED_BYTES && text.length < length)
+        text += BASE62.charAt(byte % BASE62.length);
     }
   }
-  return id;
+  return text;
+}
+
+/** `prefix` and 20 base62 characters (about 119 bits). */
+export function randomId(prefix: string): string {
+  return prefix + randomBase62(ID_LENGTH);
 }
 
 /**

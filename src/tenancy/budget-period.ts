@@ -1,8 +1,9 @@
+import type { BudgetPeriod } from '../store/tenancy-store.js';
+
 /**
  * Budget periods are UTC calendar periods derived from a request's time, never reset by a timer:
  * a request's period is the day or month its time falls in, and `total` never ends.
  */
-export type BudgetPeriod = 'day' | 'month' | 'total';
 
 export interface PeriodWindow {
   /** Names the period in counter keys: `2026-12-07`, `2026-12` or `total`. */

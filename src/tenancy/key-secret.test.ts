@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  generateKeySecret,
-  hashKeySecret,
-  keyPrefixOf,
-  looksLikeKeySecret,
-  randomBase62,
-} from './key-secret.js';
+import { randomBase62 } from '../store/store-records.js';
+import { generateKeySecret, hashKeySecret, keyPrefixOf, looksLikeKeySecret } from './key-secret.js';
 
 describe('virtual key secrets', () => {
   it('are gw- and 43 base62 characters, never twice the same', () => {

@@ -1,26 +1,11 @@
-import { hash, randomBytes } from 'node:crypto';
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+import { hash } from 'node:crypto';
+import { randomBase62 } from '../store/store-records.js';
 
 /** 43 base62 characters hold 256 bits: as much as 32 random bytes. */
 const SECRET_LENGTH = 43;
 
 /** How much of a secret lists show (`gw-` and 8 characters): enough to tell keys apart. */
 const PREFIX_LENGTH = 11;
-
-/**
- * `length` characters drawn uniformly from base62: bytes of 248 or more are thrown away so
- * every character is equally likely (248 = 4 × 62).
- */
-export function randomBase62(length: number): string {
-  let text = '';
-  while (text.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && text.length < length) text += BASE62[byte % 62];
-    }
-  }
-  return text;
-}
 
 /** A new virtual key secret: `gw-` + 43 base62 characters (256 random bits). */
 export function generateKeySecret(): string {

@@ -1,3 +1,5 @@
+import type { Tenant } from './key-directory.js';
+
 /** Who is calling: the identity an authenticated request carries through the gateway. */
 export interface Principal {
   /**
@@ -5,4 +7,6 @@ export interface Principal {
    * (`key_` + 12 hex digits), or 'anonymous' in development mode.
    */
   readonly keyId: string;
+  /** A virtual key's record, team and recorded spend; undefined for a static key. */
+  readonly tenant?: Tenant;
 }

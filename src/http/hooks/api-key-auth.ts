@@ -1,6 +1,8 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuthenticationError } from '../../errors/gateway-error.js';
+import { AuthenticationError, type GatewayError } from '../../errors/gateway-error.js';
+import type { KeyDirectory, Tenant } from '../../tenancy/key-directory.js';
+import { looksLikeKeySecret } from '../../tenancy/key-secret.js';
 import type { Principal } from '../../tenancy/principal.js';
 
 export interface ApiKeyAuthOptions {
@@ -10,7 +12,13 @@ export interface ApiKeyAuthOptions {
   readonly disabled?: boolean;
   /** Routes that need no key (health checks). */
   readonly publicPaths: ReadonlySet<string>;
+  /** Virtual keys (tenancy); absent, only the static keys are known. */
+  readonly directory?: KeyDirectory;
+  readonly now?: () => number;
 }
+
+/** The admin API authenticates with its own key, in its own plugin. */
+const ADMIN_PREFIX = '/admin/';
 
 interface StoredKey {
   readonly digest: Buffer;
@@ -71,6 +79,20 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
     return principal;
   };
 
+  const { directory } = options;
+  const now = options.now ?? Date.now;
+
+  /** A virtual key found: its principal, or the 401 of a revoked or expired key. */
+  const admitTenant = (request: FastifyRequest, tenant: Tenant): GatewayError | undefined => {
+    // Set even when refused: a known key's refused requests are in its ledger too.
+    request.gateway.principal = { keyId: tenant.key.id, tenant };
+    if (tenant.key.revokedAt !== null) return new AuthenticationError('This API key was revoked.');
+    if (tenant.key.expiresAt !== null && tenant.key.expiresAt <= now()) {
+      return new AuthenticationError('This API key has expired.');
+    }
+    return undefined;
+  };
+
   return function apiKeyAuthHook(
     request: FastifyRequest,
     _reply: FastifyReply,
@@ -81,17 +103,36 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
       done();
       return;
     }
-    if (options.publicPaths.has(request.gateway.route)) {
+    if (options.publicPaths.has(request.gateway.route) || request.url.startsWith(ADMIN_PREFIX)) {
       done();
       return;
     }
     const presented = presentedKey(request.headers);
     const principal = presented === undefined ? undefined : principalOf(presented);
-    if (principal === undefined) {
+    if (principal !== undefined) {
+      request.gateway.principal = principal;
+      done();
+      return;
+    }
+    if (directory === undefined || presented === undefined || !looksLikeKeySecret(presented)) {
       done(new AuthenticationError());
       return;
     }
-    request.gateway.principal = principal;
-    done();
+    let found: ReturnType<KeyDirectory['find']>;
+    try {
+      found = directory.find(presented);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (!(found instanceof Promise)) {
+      done(found === undefined ? new AuthenticationError() : admitTenant(request, found));
+      return;
+    }
+    found.then(
+      (tenant) =>
+        done(tenant === undefined ? new AuthenticationError() : admitTenant(request, tenant)),
+      (error: Error) => done(error),
+    );
   };
 }

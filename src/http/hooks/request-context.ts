@@ -5,6 +5,7 @@ import type { FinishedRequest, RequestObserver } from '../../events/finished-req
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { Usage } from '../../openai/chat-types.js';
 import type { CallAbort } from '../../providers/call-signal.js';
+import type { AdmissionTicket } from '../../tenancy/admission.js';
 import type { Principal } from '../../tenancy/principal.js';
 
 /** The route of a request no route matched (404s, malformed URLs), in logs and metrics. */
@@ -33,6 +34,10 @@ export interface RequestContext {
   streamed?: boolean;
   /** Milliseconds from arrival to a stream's first chunk. */
   ttftMs?: number;
+  /** An inference route took the request (it goes in the usage ledger). */
+  billable?: boolean;
+  /** A virtual key's admission, settled when the request ends. */
+  ticket?: AdmissionTicket;
   /** Set only by routes that call an upstream; aborted when the client goes away. */
   abort?: CallAbort;
 }
@@ -111,5 +116,7 @@ function finishedRequest(request: FastifyRequest, status: number): FinishedReque
     usage: gateway.usage,
     errorCode: gateway.errorCode,
     streamed: gateway.streamed === true,
+    billable: gateway.billable === true,
+    ticket: gateway.ticket,
   };
 }

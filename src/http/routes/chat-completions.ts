@@ -22,6 +22,7 @@ export async function chatCompletionRoutes(
     method: 'POST',
     path: '/chat/completions',
     schema: { body: chatRequestSchema },
+    admission: 'generate',
     handler: serveChatCompletion(options),
   });
 }

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayMetrics } from '../../metrics/gateway-metrics.js';
 import type { CallContext, ChatProvider } from '../../providers/provider.js';
 import type { Attempt, ModelRouter, Served } from '../../routing/model-router.js';
+import type { AdmissionHookFactory } from '../hooks/tenancy-admission.js';
 
 export interface ProviderRoutesOptions {
   readonly providers: ReadonlyMap<string, ChatProvider>;
@@ -15,6 +16,8 @@ export interface ProviderRoutesOptions {
   readonly metrics?: GatewayMetrics | undefined;
   /** See {@link SseOptions.writeTimeoutMs}. */
   readonly streamWriteTimeoutMs: number;
+  /** Admits virtual keys on inference routes; absent without tenancy. */
+  readonly admission?: AdmissionHookFactory | undefined;
 }
 
 /** How a route picks its upstream: the router (by model) or one pinned provider. */

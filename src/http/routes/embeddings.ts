@@ -21,6 +21,7 @@ export async function embeddingsRoutes(
     method: 'POST',
     path: '/embeddings',
     schema: { body: embeddingsRequestSchema },
+    admission: 'embed',
     handler: embed,
   });
 }

@@ -8,13 +8,24 @@ import {
 } from '../../errors/gateway-error.js';
 import type { ChatProvider, PassthroughRequest } from '../../providers/provider.js';
 import { useErrorBody } from '../error-handler.js';
+import type { AdmissionHookFactory, AdmissionKind } from '../hooks/tenancy-admission.js';
 import { callContext } from './call-context.js';
 
 export interface OllamaPassthroughOptions {
   readonly providers: ReadonlyMap<string, ChatProvider>;
   /** OLLAMA_ALLOW_MANAGEMENT: pull, push, create, copy, delete and blobs. */
   readonly allowManagement: boolean;
+  /** Admits virtual keys on the endpoints that run a model; absent without tenancy. */
+  readonly admission?: AdmissionHookFactory | undefined;
 }
+
+/** The endpoints that run a model: in the usage ledger, and admitted against a key's limits. */
+const INFERENCE_ENDPOINTS: ReadonlyMap<string, AdmissionKind> = new Map([
+  ['POST /api/chat', 'generate'],
+  ['POST /api/generate', 'generate'],
+  ['POST /api/embed', 'embed'],
+  ['POST /api/embeddings', 'embed'],
+]);
 
 /** What Ollama's own clients use to run models: relayed for anyone with a key. */
 const USE_ENDPOINTS = new Set([
@@ -69,6 +80,14 @@ export async function ollamaPassthroughRoutes(
   useErrorBody(app, ollamaErrorBody);
   for (const provider of options.providers.values()) {
     if (provider.passthrough === undefined) continue;
+    const admit = new Map(
+      options.admission === undefined
+        ? []
+        : [...INFERENCE_ENDPOINTS].map(([endpoint, kind]) => [
+            endpoint,
+            options.admission?.(provider.id, kind),
+          ]),
+    );
     app.route({
       method: ['GET', 'POST', 'DELETE', 'HEAD'],
       url: `/${provider.id}/api/*`,
@@ -100,6 +119,8 @@ export async function ollamaPassthroughRoutes(
         context.provider = provider.id;
         const body = request.body as { model?: unknown } | undefined;
         if (typeof body?.model === 'string') context.model = body.model;
+        if (INFERENCE_ENDPOINTS.has(endpoint)) context.billable = true;
+        await admit.get(endpoint)?.(request, reply);
         // The query string is not relayed: Ollama's API takes none, and a client may have put a
         // key there (which the gateway itself never accepts).
         const upstream = await provider.passthrough?.(

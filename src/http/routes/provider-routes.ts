@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import { ERROR_CODES } from '../../errors/error-codes.js';
 import { NotFoundError } from '../../errors/gateway-error.js';
 import type { ChatProvider } from '../../providers/provider.js';
+import type { AdmissionKind } from '../hooks/tenancy-admission.js';
 import { type Dispatch, type ProviderRoutesOptions, pinnedTo, routedBy } from './dispatch.js';
 
 /** Serves one request of a {@link ProviderRoute}, through the router or one pinned provider. */
@@ -19,6 +20,8 @@ export interface ProviderRoute {
   /** Checked on the routed and the pinned routes; an unknown provider's 404 comes before it. */
   readonly schema?: FastifySchema;
   readonly handler: ProviderRouteHandler;
+  /** An inference route: it goes in the usage ledger and virtual keys are admitted on it. */
+  readonly admission?: AdmissionKind;
 }
 
 /**
@@ -32,16 +35,21 @@ export interface ProviderRoute {
  */
 export function providerRoutes(
   app: FastifyInstance,
-  options: Pick<ProviderRoutesOptions, 'providers' | 'router'>,
+  options: Pick<ProviderRoutesOptions, 'providers' | 'router' | 'admission'>,
   route: ProviderRoute,
 ): void {
   const { method, path, handler } = route;
   const schema = route.schema === undefined ? {} : { schema: route.schema };
+  const admission = (provider: string | undefined) =>
+    route.admission === undefined || options.admission === undefined
+      ? {}
+      : { preHandler: options.admission(provider, route.admission) };
   const routed = routedBy(options.router);
   app.route({
     method,
     url: `/v1${path}`,
     ...schema,
+    ...admission(undefined),
     handler: (request, reply) => handler(request, reply, routed),
   });
   for (const provider of options.providers.values()) {
@@ -50,6 +58,7 @@ export function providerRoutes(
       method,
       url: `/${provider.id}/v1${path}`,
       ...schema,
+      ...admission(provider.id),
       handler: (request, reply) => handler(request, reply, pinned),
     });
   }
