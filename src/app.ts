@@ -31,6 +31,7 @@ import { embeddingsRoutes } from './http/routes/embeddings.js';
 import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
+import { responsesRoutes } from './inbound/responses/responses-routes.js';
 import { createAccessLog } from './logging/access-log.js';
 import { lazyChildLogger } from './logging/lazy-child-logger.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -253,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(chatCompletionRoutes, routeOptions);
+  await app.register(responsesRoutes, routeOptions);
   await app.register(embeddingsRoutes, routeOptions);
   await app.register(ollamaPassthroughRoutes, {
     providers: deps.providers,
