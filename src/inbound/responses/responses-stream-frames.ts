@@ -59,7 +59,9 @@ class ResponsesFrames implements SseFrameEncoder {
       const { delta } = choice;
       if (delta.reasoning_content) frames += this.textDelta('reasoning', delta.reasoning_content);
       if (delta.content) frames += this.textDelta('message', delta.content);
-      for (const call of delta.tool_calls ?? []) frames += this.callDelta(call);
+      if (delta.tool_calls !== undefined) {
+        for (const call of delta.tool_calls) frames += this.callDelta(call);
+      }
       if (choice.finish_reason != null) {
         this.finishReason = choice.finish_reason;
         // Items close as soon as the model is done, not when the usage arrives: an agent can

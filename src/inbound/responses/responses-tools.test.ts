@@ -140,4 +140,15 @@ describe('toChatTools', () => {
   ] as const)('maps tool_choice %j to %j', (choice, expected) => {
     expect(toChatTools([WEATHER, APPLY_PATCH], choice).toolChoice).toEqual(expected);
   });
+
+  it.each([
+    [[{ type: 'function', parameters: {} }], 'tools[0].name'],
+    [[WEATHER, { type: 'custom', name: '' }], 'tools[1].name'],
+    [[{ type: 'namespace', tools: [] }], 'tools[0].name'],
+    [[{ type: 'namespace', name: 'n', tools: [{ type: 'function' }] }], 'tools[0].tools[0].name'],
+  ])('refuses a nameless tool %j with a 422 naming %s', (tools, param) => {
+    expect(() => toChatTools(tools as ResponsesTool[], null)).toThrow(
+      expect.objectContaining({ status: 422, code: 'validation_error', param }),
+    );
+  });
 });

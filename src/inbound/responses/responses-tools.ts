@@ -1,3 +1,4 @@
+import { ValidationError } from '../../errors/gateway-error.js';
 import type { FunctionTool, ToolChoice } from '../../openai/chat-types.js';
 import type { ResponsesTool, ResponsesToolChoice } from './responses-types.js';
 
@@ -58,27 +59,29 @@ export function toChatTools(
   choice: ResponsesToolChoice | null | undefined,
 ): ChatTools {
   const dropped: string[] = [];
-  const members: { tool: ResponsesTool; kind: ToolOrigin['kind']; namespace?: string }[] = [];
-  for (const tool of tools ?? []) {
+  const members: { tool: NamedTool; kind: ToolOrigin['kind']; namespace?: string }[] = [];
+  (tools ?? []).forEach((tool, index) => {
     if (tool.type === 'function' || tool.type === 'custom') {
-      members.push({ tool, kind: tool.type });
-    } else if (tool.type === 'namespace' && typeof tool.name === 'string') {
-      for (const member of tool.tools ?? []) {
+      members.push({ tool: named(tool, `tools[${index}]`), kind: tool.type });
+    } else if (tool.type === 'namespace') {
+      const namespace = named(tool, `tools[${index}]`).name;
+      (tool.tools ?? []).forEach((member, memberIndex) => {
         if (member.type === 'function' || member.type === 'custom') {
-          members.push({ tool: member, kind: member.type, namespace: tool.name });
+          const param = `tools[${index}].tools[${memberIndex}]`;
+          members.push({ tool: named(member, param), kind: member.type, namespace });
         } else dropped.push(member.type);
-      }
+      });
     } else dropped.push(tool.type);
-  }
+  });
   if (members.length === 0)
     return { tools: undefined, toolChoice: undefined, catalogue: NO_TOOLS, dropped };
 
   const uses = new Map<string, number>();
-  for (const { tool } of members) uses.set(tool.name ?? '', (uses.get(tool.name ?? '') ?? 0) + 1);
+  for (const { tool } of members) uses.set(tool.name, (uses.get(tool.name) ?? 0) + 1);
   const origins = new Map<string, ToolOrigin>();
   const upstreamNames = new Map<string, string>();
   const chatTools = members.map(({ tool, kind, namespace }) => {
-    const name = tool.name ?? '';
+    const { name } = tool;
     const upstreamName =
       namespace !== undefined && (uses.get(name) ?? 0) > 1 ? `${namespace}__${name}` : name;
     origins.set(upstreamName, { kind, name, namespace });
@@ -92,6 +95,19 @@ export function toChatTools(
     toUpstream: (name, namespace) => upstreamNames.get(originKey(name, namespace)) ?? name,
   };
   return { tools: chatTools, toolChoice: toChatToolChoice(choice, catalogue), catalogue, dropped };
+}
+
+type NamedTool = ResponsesTool & { readonly name: string };
+
+/** A tool the upstream is to call needs a name: a 422 naming the field otherwise. */
+function named(tool: ResponsesTool, param: string): NamedTool {
+  if (typeof tool.name !== 'string' || tool.name === '') {
+    throw new ValidationError(
+      `Invalid request: '${param}.name' must be a non-empty string.`,
+      `${param}.name`,
+    );
+  }
+  return tool as NamedTool;
 }
 
 function originKey(name: string, namespace: string | undefined): string {
