@@ -73,8 +73,9 @@ export function toChatTools(
       });
     } else dropped.push(tool.type);
   });
-  if (members.length === 0)
+  if (members.length === 0) {
     return { tools: undefined, toolChoice: undefined, catalogue: NO_TOOLS, dropped };
+  }
 
   const uses = new Map<string, number>();
   for (const { tool } of members) uses.set(tool.name, (uses.get(tool.name) ?? 0) + 1);

@@ -22,14 +22,15 @@ interface DraftMessage {
   tool_call_id?: string;
 }
 
-const ROLES: Readonly<Record<string, ChatMessage['role']>> = {
-  user: 'user',
-  assistant: 'assistant',
-  system: 'system',
+/** A Map, not an object: a role such as `constructor` must not find a prototype's property. */
+const ROLES: ReadonlyMap<string, ChatMessage['role']> = new Map([
+  ['user', 'user'],
+  ['assistant', 'assistant'],
+  ['system', 'system'],
   // `developer` is OpenAI's newer name for system instructions; many OpenAI-compatible servers
   // and chat templates know only `system`.
-  developer: 'system',
-};
+  ['developer', 'system'],
+]);
 
 /**
  * `instructions` and `input` as chat messages: `instructions` first, as a system message; input
@@ -124,7 +125,7 @@ function addToolCall(drafts: DraftMessage[], call: ToolCall): void {
 }
 
 function toMessage(item: ResponsesInputItem, param: string): DraftMessage {
-  const role = typeof item.role === 'string' ? ROLES[item.role] : undefined;
+  const role = typeof item.role === 'string' ? ROLES.get(item.role) : undefined;
   if (role === undefined) {
     throw new ValidationError(
       `Invalid request: '${param}.role' must be one of user, assistant, system, developer.`,

@@ -228,6 +228,7 @@ describe('toChatRequest', () => {
 
   it.each([
     [{ role: 'tool', content: 'x' }, 'input[0].role'],
+    [{ role: 'constructor', content: 'x' }, 'input[0].role'],
     [{ role: 'user' }, 'input[0].content'],
     [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }, 'input[0].content[0].type'],
     [
