@@ -19,6 +19,7 @@ const typedObject = {
 
 const inputItems = { type: 'array', maxItems: 4096, items: { type: 'object' } } as const;
 
+/** The body schema of `POST /v1/responses` (and its pinned twins). */
 export const responsesRequestSchema = {
   type: 'object',
   required: ['model', 'input'],
