@@ -33,6 +33,7 @@ import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { keyInfoRoutes } from './http/routes/key-info.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
+import { responsesRoutes } from './inbound/responses/responses-routes.js';
 import { accessLogObserver, createAccessLog } from './logging/access-log.js';
 import { lazyChildLogger } from './logging/lazy-child-logger.js';
 import type { GatewayMetrics } from './metrics/gateway-metrics.js';
@@ -269,6 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(chatCompletionRoutes, routeOptions);
+  await app.register(responsesRoutes, routeOptions);
   await app.register(embeddingsRoutes, routeOptions);
   await app.register(ollamaPassthroughRoutes, {
     providers: deps.providers,

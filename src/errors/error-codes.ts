@@ -89,6 +89,12 @@ export const ERROR_CODES = {
     type: 'invalid_request_error',
     when: 'A native API blob path (`/{provider}/api/blobs/…`) names no sha256 digest.',
   },
+  PREVIOUS_RESPONSE_NOT_FOUND: {
+    code: 'previous_response_not_found',
+    status: 400,
+    type: 'invalid_request_error',
+    when: 'Stored state was named (`previous_response_id`, `conversation`, an `item_reference`): the gateway is stateless; `param` names it.',
+  },
   UPSTREAM_BAD_REQUEST: {
     code: 'upstream_bad_request',
     status: 400,
