@@ -6,7 +6,7 @@ import type { ProviderLogger } from '../providers/provider.js';
 import { deploymentsOf } from '../routing/deployments-of.js';
 import { openTenancyStore, type TenancyStore } from '../store/tenancy-store.js';
 import { createKeyDirectory } from './key-directory.js';
-import { createLedgerWriter } from './ledger-writer.js';
+import { createLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import type { LimitCounters } from './limit-counters.js';
 import { createMemoryLimitCounters } from './memory-limit-counters.js';
 import { createPriceTable } from './price-table.js';
@@ -16,6 +16,7 @@ import { createTenancy, type Tenancy } from './tenancy.js';
 export interface RunningTenancy {
   readonly tenancy: Tenancy;
   readonly store: TenancyStore;
+  readonly ledger: LedgerWriter;
   /** Flushes the ledger (bounded by `timeoutMs`), then closes the counters, Redis and the store. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -95,6 +96,7 @@ export async function startTenancy(
   return {
     tenancy,
     store,
+    ledger,
     async close(timeoutMs) {
       directory.close();
       await ledger.close(timeoutMs);
