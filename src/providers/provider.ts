@@ -3,6 +3,7 @@ import type {
   ChatCompletionChunk,
   ChatRequest,
   ModelInfo,
+  Usage,
 } from '../openai/chat-types.js';
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../openai/embeddings-types.js';
 import type { CallSignal } from './call-signal.js';
@@ -81,6 +82,8 @@ export interface PassthroughRequest {
   readonly path: string;
   /** JSON text. */
   readonly body?: string;
+  /** Told the reply's token counts once it has been relayed whole (for billing). */
+  readonly onUsage?: (usage: Usage) => void;
 }
 
 /** Collaborators a provider gets injected, so tests can replace the clock, ids and HTTP client. */

@@ -277,6 +277,32 @@ describe.each(BACKENDS)('tenancy on $name', (backend) => {
   );
 
   it.skipIf(backend.skip)(
+    'admits and bills Ollama’s native API relayed through /ollama/api/*',
+    async () => {
+      const { secret, record } = await createTestKey(gateway, { rpmLimit: 1 });
+      const call = () =>
+        fetch(`${gateway.url}/ollama/api/chat`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+      const first = await call();
+      expect(first.status).toBe(200);
+      await first.text();
+      const second = await call();
+      expect(second.status).toBe(429);
+      expect(await second.json()).toMatchObject({ error: expect.stringContaining('Rate limit') });
+      const rows = await eventually(async () => {
+        const page = await gateway.running.store.requests({ keyId: record.id, limit: 5 });
+        return page.rows.length === 2 ? page.rows : undefined;
+      });
+      expect(rows[1]).toMatchObject({ route: '/ollama/api/*', status: 200, model: 'llama3.2' });
+      expect(rows[1]?.inputTokens).toBeGreaterThan(0);
+      expect(rows[1]?.outputTokens).toBeGreaterThan(0);
+    },
+  );
+
+  it.skipIf(backend.skip)(
     'revokes a key everywhere within 2 s of a change in the store',
     async () => {
       const { secret, record } = await createTestKey(gateway, {});

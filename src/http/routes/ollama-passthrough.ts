@@ -6,6 +6,7 @@ import {
   InvalidRequestError,
   NotFoundError,
 } from '../../errors/gateway-error.js';
+import type { Usage } from '../../openai/chat-types.js';
 import type { ChatProvider, PassthroughRequest } from '../../providers/provider.js';
 import { useErrorBody } from '../error-handler.js';
 import type { AdmissionHookFactory, AdmissionKind } from '../hooks/tenancy-admission.js';
@@ -123,8 +124,18 @@ export async function ollamaPassthroughRoutes(
         await admit.get(endpoint)?.(request, reply);
         // The query string is not relayed: Ollama's API takes none, and a client may have put a
         // key there (which the gateway itself never accepts).
+        const onUsage = context.billable
+          ? (usage: Usage) => {
+              context.usage = usage;
+            }
+          : undefined;
         const upstream = await provider.passthrough?.(
-          { method, path, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+          {
+            method,
+            path,
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+            ...(onUsage === undefined ? {} : { onUsage }),
+          },
           callContext(request),
         );
         if (upstream === undefined) {

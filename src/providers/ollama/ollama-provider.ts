@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import { UpstreamCredentialsError, UpstreamError } from '../../errors/gateway-error.js';
 import { scrubSecrets } from '../../errors/scrub-secrets.js';
 import type { ChatCompletionChunk } from '../../openai/chat-types.js';
@@ -20,6 +21,7 @@ import {
   toOllamaEmbedRequest,
 } from './ollama-embeddings.js';
 import { ollamaChunks } from './ollama-stream.js';
+import { ollamaUsageTap } from './ollama-usage-tap.js';
 import { isOllamaChatResponse, isOllamaTagsResponse } from './ollama-wire.js';
 import { toOllamaChatRequest } from './to-ollama-request.js';
 
@@ -74,8 +76,15 @@ export function createOllamaProvider(
         await response.body.dump().catch(() => undefined);
         throw new UpstreamCredentialsError(provider);
       }
-      if (response.status < 400)
-        return { status: response.status, contentType: type, body: response.body };
+      if (response.status < 400) {
+        const { onUsage } = request;
+        // pipeline, not pipe: a client that leaves destroys the tap, and with it the upstream body.
+        const body =
+          onUsage === undefined
+            ? response.body
+            : pipeline(response.body, ollamaUsageTap(onUsage), () => undefined);
+        return { status: response.status, contentType: type, body };
+      }
       // Error bodies are small: read, scrub of our secrets, relay in Ollama's own shape.
       const text = await readText(response, ERROR_BODY_LIMIT).catch(() => '');
       return {
