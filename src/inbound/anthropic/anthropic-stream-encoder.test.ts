@@ -1,3 +1,9 @@
+/**
+ * The stream state machine fed OpenAI chunks as providers yield them, its frames read back with
+ * the strict accumulator of `test/helpers/anthropic-events.ts`; then a property: any split of an
+ * answer into chunks adds up to the same message. Past 300 lines because the property shares the
+ * chunk builders of the cases above it.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { accumulateMessage, parseAnthropicSse } from '../../../test/helpers/anthropic-events.js';
