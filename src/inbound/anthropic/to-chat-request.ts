@@ -19,9 +19,9 @@ type MutableChatRequest = { -readonly [Key in keyof ChatRequest]: ChatRequest[Ke
 /**
  * Translates a Messages request into the chat request the pipeline serves. What has no
  * equivalent upstream is left out rather than refused (docs/inbound-apis.md): `top_k` (Ollama's
- * adapter does not read it, and OpenAI-compatible vendors refuse unknown fields), `thinking` (a
- * model that thinks does so by default, and Ollama refuses `think` for a model that cannot),
- * `metadata`, thinking blocks of the history, `cache_control`, unknown blocks and fields, and
+ * adapter does not read it, and some OpenAI-compatible vendors refuse fields they do not know),
+ * `thinking` (a model that thinks does so by default, and Ollama refuses `think` for a model
+ * that cannot), `metadata`, thinking blocks of the history, `cache_control`, unknown blocks and fields, and
  * Anthropic-defined tools (see {@link droppedToolNames}). `stream` is the pipeline's business.
  */
 export function toChatRequest(request: MessagesRequest): ChatRequest {
