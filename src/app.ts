@@ -33,6 +33,7 @@ import { HEALTH_PATHS, healthRoutes } from './http/routes/health.js';
 import { keyInfoRoutes } from './http/routes/key-info.js';
 import { modelRoutes } from './http/routes/models.js';
 import { ollamaPassthroughRoutes } from './http/routes/ollama-passthrough.js';
+import { anthropicRoutes } from './inbound/anthropic/anthropic-routes.js';
 import { responsesRoutes } from './inbound/responses/responses-routes.js';
 import { accessLogObserver, createAccessLog } from './logging/access-log.js';
 import { lazyChildLogger } from './logging/lazy-child-logger.js';
@@ -77,6 +78,11 @@ export interface AppDeps {
   readonly bodyTimeoutMs?: number;
   /** A streaming client that takes no bytes for this long is dropped (default 60 s). */
   readonly streamWriteTimeoutMs?: number;
+  /**
+   * A stream of an API with keep-alive frames (Anthropic's `ping`) gets one after this much
+   * silence (default 15 s).
+   */
+  readonly streamPingIntervalMs?: number;
   /** Relay Ollama's model management (`pull`, `push`, `create`, `copy`, `delete`). */
   readonly ollamaAllowManagement?: boolean;
   /** Jitter source for retry backoff (tests make it fixed). */
@@ -271,6 +277,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(chatCompletionRoutes, routeOptions);
   await app.register(responsesRoutes, routeOptions);
+  await app.register(anthropicRoutes, {
+    ...routeOptions,
+    pingIntervalMs: deps.streamPingIntervalMs,
+  });
   await app.register(embeddingsRoutes, routeOptions);
   await app.register(ollamaPassthroughRoutes, {
     providers: deps.providers,

@@ -58,7 +58,8 @@ function toParamPath(instancePath: string, child?: string): string {
   return path;
 }
 
-function fromValidation(validation: readonly AjvError[]): ValidationError {
+/** A schema violation as the 422 naming the first offending field (`param`). */
+export function fromValidation(validation: readonly AjvError[]): ValidationError {
   const first = validation[0] ?? {};
   const params = first.params ?? {};
   const child =

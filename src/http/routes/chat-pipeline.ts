@@ -1,7 +1,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatCompletion, ChatRequest } from '../../openai/chat-types.js';
 import type { ChatProvider } from '../../providers/provider.js';
-import { primeStream, type SseFrameEncoder, sendSse } from '../sse.js';
+import type { Served } from '../../routing/model-router.js';
+import {
+  awaitUnderHeartbeat,
+  type PrimedStream,
+  primeStream,
+  type SseFrameEncoder,
+  type SseHeartbeat,
+  sendSse,
+} from '../sse.js';
 import { callContext } from './call-context.js';
 import { type Dispatch, noteServed, type ProviderRoutesOptions } from './dispatch.js';
 
@@ -22,7 +30,9 @@ export interface ChatPipeline {
   ): Promise<ChatCompletion>;
   /**
    * Waits for the first chunk (an early failure still gets a status and an error body), then
-   * writes the stream as SSE through `frames`; resolves when the response has ended.
+   * writes the stream as SSE through `frames`; resolves when the response has ended. With a
+   * heartbeat (`options`), the stream opens early when the first chunk is slow to come, and the
+   * heartbeat frame fills every silence (see `awaitUnderHeartbeat` and `sendSse`).
    */
   stream(
     request: FastifyRequest,
@@ -30,9 +40,17 @@ export interface ChatPipeline {
     dispatch: Dispatch,
     body: ChatRequest,
     frames: SseFrameEncoder,
+    options?: ChatStreamOptions,
   ): Promise<void>;
 }
 
+/** How an API's stream differs from Chat Completions' beyond its frames. */
+export interface ChatStreamOptions {
+  /** Keep-alive frames while the upstream is silent; none when unset. */
+  readonly heartbeat?: SseHeartbeat | undefined;
+}
+
+/** The pipeline over the routes' options (providers, router, metrics, write timeout). */
 export function createChatPipeline(options: ProviderRoutesOptions): ChatPipeline {
   const { metrics, streamWriteTimeoutMs } = options;
   return {
@@ -49,14 +67,25 @@ export function createChatPipeline(options: ProviderRoutesOptions): ChatPipeline
       return served.value;
     },
 
-    async stream(request, reply, dispatch, body, frames) {
+    async stream(request, reply, dispatch, body, frames, streamOptions = {}) {
       const context = request.gateway;
       context.model = body.model;
       context.streamed = true;
       const ctx = callContext(request);
-      const served = await dispatch.run(body.model, ctx, async (provider, model) =>
+      const serving = dispatch.run(body.model, ctx, async (provider, model) =>
         primeStream(await provider.chatStream(forModel(request, body, provider, model), ctx)),
       );
+      const { heartbeat } = streamOptions;
+      const served =
+        heartbeat === undefined
+          ? await serving
+          : await awaitUnderHeartbeat(request, reply, serving, {
+              frames,
+              heartbeat,
+              release: releaseServed,
+            });
+      // Failed after the stream opened early: the error frame is written.
+      if (served === undefined) return;
       noteServed(request, reply, served);
       if (served.value.first.done !== true) {
         context.ttftMs = performance.now() - context.startTime;
@@ -67,6 +96,7 @@ export function createChatPipeline(options: ProviderRoutesOptions): ChatPipeline
         await sendSse(request, reply, served.value, {
           frames,
           writeTimeoutMs: streamWriteTimeoutMs,
+          heartbeat,
         });
       } finally {
         served.done();
@@ -85,4 +115,10 @@ function forModel(
 ): ChatRequest {
   request.gateway.provider = provider.id;
   return model === body.model ? body : { ...body, model };
+}
+
+/** Frees a stream that is no longer wanted: its upstream and its deployment's slot. */
+function releaseServed(served: Served<PrimedStream>): void {
+  served.done();
+  Promise.resolve(served.value.rest.return?.()).catch(() => undefined);
 }

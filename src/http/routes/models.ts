@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { toAnthropicModelList } from '../../inbound/anthropic/to-anthropic-model-list.js';
 import type { ModelInfo } from '../../openai/chat-types.js';
 import type { ModelListingOptions, ModelListings } from '../../providers/model-listings.js';
 import type { ChatProvider } from '../../providers/provider.js';
@@ -26,7 +27,8 @@ interface ModelList {
  * format: the public names and aliases of the config, the default provider's by their own names,
  * and every provider's as `provider/model`. A provider that is down (the default one included) is
  * left out rather than failing the whole list: a client picking a model should see what can serve
- * now. `GET /{provider}/v1/models`: that provider, live.
+ * now. `GET /{provider}/v1/models`: that provider, live. A request with an `anthropic-version`
+ * header (Anthropic's SDKs, Claude Code) gets the same models in Anthropic's list format.
  */
 export async function modelRoutes(
   app: FastifyInstance,
@@ -35,10 +37,15 @@ export async function modelRoutes(
   providerRoutes(app, options, {
     method: 'GET',
     path: '/models',
-    handler: async (request, _reply, dispatch) =>
-      dispatch.provider === undefined
-        ? mergedList(options)
-        : providerList(request, dispatch.provider),
+    handler: async (request, _reply, dispatch) => {
+      const list =
+        dispatch.provider === undefined
+          ? await mergedList(options)
+          : await providerList(request, dispatch.provider);
+      return request.headers['anthropic-version'] === undefined
+        ? list
+        : toAnthropicModelList(list.data);
+    },
   });
 }
 

@@ -51,7 +51,7 @@ class ResponsesFrames implements SseFrameEncoder {
   }
 
   chunk({ chunk }: StreamChunk): string {
-    let frames = this.started ? '' : this.start();
+    let frames = this.started ? '' : this.opening();
     if (chunk.usage != null) this.usage = chunk.usage;
     for (const choice of chunk.choices) {
       // The Responses API has one output; a second choice (`n` > 1) has nowhere to go.
@@ -73,7 +73,7 @@ class ResponsesFrames implements SseFrameEncoder {
   }
 
   end(): string {
-    const frames = (this.started ? '' : this.start()) + this.closeAll();
+    const frames = (this.started ? '' : this.opening()) + this.closeAll();
     const { status, incompleteDetails } = outcomeOf(this.finishReason);
     const extra =
       status === 'completed'
@@ -84,7 +84,7 @@ class ResponsesFrames implements SseFrameEncoder {
   }
 
   error(error: GatewayError): string {
-    const frames = this.started ? '' : this.start();
+    const frames = this.started ? '' : this.opening();
     // Items still open go out as they stand, marked incomplete.
     const output = [...this.output];
     const open = this.openText;
@@ -102,7 +102,7 @@ class ResponsesFrames implements SseFrameEncoder {
   }
 
   /** `response.created` and `response.in_progress`, which go out with the first chunk's frames. */
-  private start(): string {
+  private opening(): string {
     this.started = true;
     const response = this.response(
       'in_progress',
