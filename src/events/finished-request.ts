@@ -29,6 +29,8 @@ export interface FinishedRequest {
   readonly usage: Usage | undefined;
   readonly errorCode: string | undefined;
   readonly streamed: boolean;
+  /** Chunks a stream relayed; 0 for a response that was not streamed. */
+  readonly streamedChunks: number;
   /** An inference request (it goes in the usage ledger, whoever sent it). */
   readonly billable: boolean;
   /** What a virtual key's admission holds until the request is settled. */

@@ -115,6 +115,8 @@ export async function sendSse(
         if (isUsageChunk(chunk)) context.usage = chunk.usage;
         pending += frames.chunk(item);
       }
+      // What a stream cut short is billed for: about one token a chunk (see the ledger).
+      context.streamedChunks = (context.streamedChunks ?? 0) + next.value.length;
       if (!flushScheduled && pending !== '') {
         flushScheduled = true;
         setImmediate(flush);

@@ -199,6 +199,7 @@ describe('admit', () => {
 
   it('settles token buckets by the difference and budgets by the real figures', () => {
     const ticket = {
+      inputTokens: 100,
       estimateTokens: 300,
       rates: { requests: undefined, tokens: undefined },
       checks: [

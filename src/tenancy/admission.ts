@@ -41,6 +41,8 @@ export interface RateLimitView {
 /** An admitted request: what to settle when it ends. */
 export interface AdmissionTicket {
   readonly checks: readonly LimitCheck[];
+  /** The prompt's estimate, and it with the output allowed. */
+  readonly inputTokens: number;
   readonly estimateTokens: number;
   readonly rates: RateLimitView;
 }
@@ -117,7 +119,10 @@ export async function admit(
   const result = await options.counters.admit(checks, now);
   const rates = rateView(checks, result.outcomes);
   if (!result.ok) return { ok: false, error: refusal(checks, result, scopes), rates };
-  return { ok: true, ticket: { checks, estimateTokens, rates } };
+  return {
+    ok: true,
+    ticket: { checks, inputTokens: request.inputTokens, estimateTokens, rates },
+  };
 }
 
 function addChecks(

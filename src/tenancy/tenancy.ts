@@ -48,8 +48,7 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     recorder(finished) {
       const tenant = finished.principal?.tenant;
       if (tenant === undefined && !finished.billable) return;
-      const inputTokens = finished.usage?.prompt_tokens ?? 0;
-      const outputTokens = finished.usage?.completion_tokens ?? 0;
+      const { inputTokens, outputTokens } = tokensOf(finished);
       const tokens = safeCount(inputTokens) + safeCount(outputTokens);
       const price =
         finished.deployment === undefined ? undefined : prices.priceOf(finished.deployment);
@@ -66,6 +65,25 @@ export function createTenancy(options: TenancyOptions): Tenancy {
         ledgerRow(finished, tenant, safeCount(inputTokens), safeCount(outputTokens), cost),
       );
     },
+  };
+}
+
+/**
+ * What a request used: the upstream's own counts when it reported them; for a stream cut short
+ * before them (the client left, the upstream broke), the prompt's estimate and one token for each
+ * chunk relayed, since the upstream did generate those.
+ */
+function tokensOf(finished: FinishedRequest): { inputTokens: number; outputTokens: number } {
+  if (finished.usage !== undefined) {
+    return {
+      inputTokens: finished.usage.prompt_tokens,
+      outputTokens: finished.usage.completion_tokens,
+    };
+  }
+  if (finished.streamedChunks === 0) return { inputTokens: 0, outputTokens: 0 };
+  return {
+    inputTokens: finished.ticket?.inputTokens ?? 0,
+    outputTokens: finished.streamedChunks,
   };
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
+import { ndjsonResponse, ollamaNdjsonLines } from '../helpers/fake-upstream-wire.js';
 import {
   createTemporaryDatabase,
   postgresUrlOrSkip,
@@ -275,6 +276,36 @@ describe.each(BACKENDS)('tenancy on $name', (backend) => {
       expect(row.ttftMs).not.toBeNull();
     },
   );
+
+  it.skipIf(backend.skip)('bills a stream the client left for the chunks it was sent', async () => {
+    const { secret, record } = await createTestKey(gateway, { tpmLimit: 100_000 });
+    // Three chunks, then the upstream goes quiet until the client leaves.
+    upstream.enqueue(
+      ndjsonResponse(ollamaNdjsonLines(['a', 'b', 'c'], { done: false }), { end: 'stall' }),
+    );
+    const controller = new AbortController();
+    const stream = await gateway
+      .client(secret)
+      .chat.completions.create({ ...ask, stream: true }, { signal: controller.signal });
+    let received = 0;
+    // The SDK ends the iteration quietly, or with an abort error, depending on timing.
+    try {
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta.content) received++;
+        if (received === 3) controller.abort();
+      }
+    } catch {
+      // Aborted on purpose.
+    }
+    expect(received).toBe(3);
+    const row = await eventually(async () => {
+      const page = await gateway.running.store.requests({ keyId: record.id, limit: 1 });
+      return page.rows[0];
+    });
+    expect(row).toMatchObject({ status: 499, stream: true, errorCode: 'client_closed_request' });
+    expect(row.outputTokens).toBeGreaterThanOrEqual(3);
+    expect(row.inputTokens).toBeGreaterThan(0);
+  });
 
   it.skipIf(backend.skip)(
     'admits and bills Ollama’s native API relayed through /ollama/api/*',

@@ -34,6 +34,8 @@ export interface RequestContext {
   streamed?: boolean;
   /** Milliseconds from arrival to a stream's first chunk. */
   ttftMs?: number;
+  /** Chunks a stream relayed (what a stream cut short before its usage is billed by). */
+  streamedChunks?: number;
   /** An inference route took the request (it goes in the usage ledger). */
   billable?: boolean;
   /** A virtual key's admission, settled when the request ends. */
@@ -117,6 +119,7 @@ function finishedRequest(request: FastifyRequest, status: number): FinishedReque
     errorCode: gateway.errorCode,
     streamed: gateway.streamed === true,
     billable: gateway.billable === true,
+    streamedChunks: gateway.streamedChunks ?? 0,
     ticket: gateway.ticket,
   };
 }
