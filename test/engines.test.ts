@@ -74,10 +74,19 @@ describe('engines', () => {
   it('states the Node lines we support, and no odd one', () => {
     expect(typeof ours).toBe('string');
     const range = String(ours);
-    for (const version of ['20.19.0', '22.12.0', '24.0.0', '24.99.0']) {
+    for (const version of ['20.19.0', '22.12.0', '24.0.0', '24.99.0', '26.0.0']) {
       expect(semver.satisfies(version, range), version).toBe(true);
     }
-    for (const version of ['18.20.0', '20.18.3', '21.7.0', '22.11.0', '23.11.0']) {
+    // better-sqlite3, a native addon, names the majors it builds for (up to 26): no open end.
+    for (const version of [
+      '18.20.0',
+      '20.18.3',
+      '21.7.0',
+      '22.11.0',
+      '23.11.0',
+      '25.0.0',
+      '27.0.0',
+    ]) {
       expect(semver.satisfies(version, range), version).toBe(false);
     }
   });
