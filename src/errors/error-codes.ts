@@ -243,7 +243,7 @@ export const ERROR_CODES = {
     code: 'store_unavailable',
     status: 503,
     type: 'api_error',
-    when: 'The database is down: a key not seen before cannot be checked, or the admin API cannot answer.',
+    when: 'The database or Redis is down: a key not seen before, a limit or the admin API cannot be checked.',
   },
   UPSTREAM_TIMEOUT: {
     code: 'upstream_timeout',

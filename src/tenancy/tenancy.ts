@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../errors/gateway-error.js';
 import type { FinishedRequest, RequestObserver } from '../events/finished-request.js';
 import type { ProviderLogger } from '../providers/provider.js';
 import { randomBase62 } from '../store/store-records.js';
@@ -44,7 +45,11 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     directory: options.directory,
     counters,
     reserveMaxTokens: options.reserveMaxTokens,
-    admit: (tenant, request) => admit(options, tenant, request, now()),
+    // The counters unreachable (Redis down) is the store's outage too: 503, never a 500.
+    admit: (tenant, request) =>
+      admit(options, tenant, request, now()).catch((error: unknown) => {
+        throw new StoreUnavailableError(error);
+      }),
     recorder(finished) {
       const tenant = finished.principal?.tenant;
       if (tenant === undefined && !finished.billable) return;

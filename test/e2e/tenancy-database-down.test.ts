@@ -1,17 +1,22 @@
 /**
- * PostgreSQL goes away under a running gateway and comes back (a TCP relay in front of the real
- * server is cut): keys already known keep working and their ledger rows wait, a key never seen
+ * PostgreSQL, then Redis, goes away under a running gateway and comes back (a TCP relay in front
+ * of the real server is cut): keys already known keep working and their ledger rows wait, a key never seen
  * gets 503 (never 401), nothing crashes, and everything catches up once the database is back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTenancyStore, type TenancyStore } from '../../src/store/tenancy-store.js';
 import { generateKeySecret, hashKeySecret, keyPrefixOf } from '../../src/tenancy/key-secret.js';
 import { type FakeUpstream, startFakeUpstream } from '../helpers/fake-upstream.js';
-import { createTemporaryDatabase, postgresUrlOrSkip } from '../helpers/real-services.js';
+import {
+  createTemporaryDatabase,
+  postgresUrlOrSkip,
+  redisUrlOrSkip,
+} from '../helpers/real-services.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import {
   createTestKey,
   eventually,
+  STATIC_KEY,
   startTenantGateway,
   type TenantGateway,
 } from '../helpers/tenancy-harness.js';
@@ -86,3 +91,53 @@ describe.skipIf(postgresUrl === null)('tenancy when PostgreSQL is down and back'
     expect(freshRows[0]?.status).toBe(200);
   });
 });
+
+describe.skipIf(postgresUrl === null || redisUrlOrSkip() === null)(
+  'tenancy when Redis is down and back',
+  () => {
+    let upstream: FakeUpstream;
+    let proxy: TcpProxy;
+    let gateway: TenantGateway;
+    let drop: () => Promise<void>;
+
+    beforeAll(async () => {
+      upstream = await startFakeUpstream();
+      const database = await createTemporaryDatabase(postgresUrl ?? '');
+      drop = database.drop;
+      const redis = new URL(redisUrlOrSkip() ?? '');
+      proxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+      gateway = await startTenantGateway({
+        upstream,
+        databaseUrl: database.url,
+        redisUrl: `redis://127.0.0.1:${proxy.port}`,
+      });
+    });
+    afterAll(async () => {
+      await proxy.up().catch(() => undefined);
+      await gateway.close();
+      await proxy.close();
+      await upstream.close();
+      await drop();
+    });
+
+    it('answers 503 for limited keys while the counters are away, static keys unaffected', async () => {
+      const { secret } = await createTestKey(gateway, { rpmLimit: 1_000 });
+      const client = gateway.client(secret);
+      await client.chat.completions.create(ask);
+      await proxy.down();
+      await expect(client.chat.completions.create(ask)).rejects.toMatchObject({
+        status: 503,
+        code: 'store_unavailable',
+      });
+      await expect(gateway.client(STATIC_KEY).chat.completions.create(ask)).resolves.toBeDefined();
+      await proxy.up();
+      await eventually(async () => {
+        try {
+          return await client.chat.completions.create(ask);
+        } catch {
+          return undefined;
+        }
+      }, 10_000);
+    });
+  },
+);
