@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { pino } from 'pino';
+import { adminRoutes } from './admin/admin-routes.js';
 import {
   type CooldownPolicy,
   DEFAULT_COOLDOWN_POLICY,
@@ -43,6 +44,7 @@ import { createModelListings } from './providers/model-listings.js';
 import type { ChatProvider } from './providers/provider.js';
 import { createDeploymentPool } from './routing/deployment-pool.js';
 import { createModelRouter } from './routing/model-router.js';
+import type { TenancyStore } from './store/tenancy-store.js';
 import type { Tenancy } from './tenancy/tenancy.js';
 
 /** Everything the app is built from. Only `providers` is required; the rest has safe defaults. */
@@ -92,6 +94,8 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Teams and virtual keys: their auth, admission, `GET /v1/key` and ledger. */
   readonly tenancy?: Tenancy | undefined;
+  /** The admin API (`/admin/v1`), served only with `tenancy`; absent, `/admin/...` is a 404. */
+  readonly admin?: { readonly apiKey: string; readonly store: TenancyStore } | undefined;
 }
 
 /** The app's dependencies as the settings describe them (what main.ts and the e2e tests run). */
@@ -289,6 +293,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   if (deps.tenancy !== undefined) {
     await app.register(keyInfoRoutes, { counters: deps.tenancy.counters, now });
+    if (deps.admin !== undefined) {
+      await app.register(adminRoutes, {
+        adminApiKey: deps.admin.apiKey,
+        store: deps.admin.store,
+        directory: deps.tenancy.directory,
+        now,
+      });
+    }
   }
   await app.register(modelRoutes, {
     ...routeOptions,

@@ -84,6 +84,10 @@ async function serve(settings: Settings, config: GatewayConfig, logger: Logger):
     ...appDepsFromSettings(settings, config, registry.providers, logger),
     metrics,
     tenancy: running?.tenancy,
+    admin:
+      running === undefined || settings.tenancy?.adminApiKey === undefined
+        ? undefined
+        : { apiKey: settings.tenancy.adminApiKey, store: running.store },
   });
   // In a cluster the primary serves /metrics for all workers; a worker only records.
   if (kit !== undefined && metrics !== undefined && cluster.isWorker) kit.shareWithPrimary(metrics);

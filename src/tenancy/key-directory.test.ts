@@ -105,6 +105,37 @@ describe('the key directory, on a real SQLite file', () => {
     expect(tenant?.teamSpend).toEqual({ periodId: '2026-12', costNano: 500_000_000, tokens: 30 });
   });
 
+  it('loads the spend of a budget without a period as a total one', async () => {
+    const { secret, record } = await newKey({ budgetTokens: 100 });
+    await store.appendLedger([
+      {
+        id: 'old',
+        requestId: 'r',
+        createdAt: now - 400 * 86_400_000,
+        keyId: record.id,
+        teamId: null,
+        model: 'm',
+        servedModel: 'm',
+        provider: 'p',
+        deployment: 'p/m',
+        route: '/v1/chat/completions',
+        stream: false,
+        status: 200,
+        inputTokens: 3,
+        outputTokens: 4,
+        costUsd: 0,
+        latencyMs: 1,
+        ttftMs: null,
+        errorCode: null,
+      },
+    ]);
+    expect((await open().find(secret))?.keySpend).toEqual({
+      periodId: 'total',
+      costNano: 0,
+      tokens: 7,
+    });
+  });
+
   it('turns a database that cannot answer into 503 for a new key, and keeps known keys', async () => {
     const known = await newKey();
     const keys = open();

@@ -72,13 +72,9 @@ export function createKeyDirectory(options: KeyDirectoryOptions): KeyDirectory {
     scope: { readonly keyId: string } | { readonly teamId: string },
     limits: KeyRecord | TeamRecord,
   ): Promise<RecordedSpend | undefined> => {
-    if (
-      limits.budgetPeriod === null ||
-      (limits.budgetUsd === null && limits.budgetTokens === null)
-    ) {
-      return undefined;
-    }
-    const window = periodWindow(limits.budgetPeriod, now());
+    if (limits.budgetUsd === null && limits.budgetTokens === null) return undefined;
+    // A budget without a period is a total one, as admission reads it.
+    const window = periodWindow(limits.budgetPeriod ?? 'total', now());
     const spent = await store.spent(scope, window.start);
     return { periodId: window.id, costNano: toNanoUsd(spent.costUsd), tokens: spent.tokens };
   };

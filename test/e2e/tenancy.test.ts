@@ -235,7 +235,11 @@ describe.each(BACKENDS)('tenancy on $name', (backend) => {
         return page.rows.length === 3 ? page.rows : undefined;
       });
       expect(rows.map((row) => row.status)).toEqual([429, 429, 200]);
-      expect(rows[0]).toMatchObject({ errorCode: 'rate_limit_exceeded', inputTokens: 0 });
+      expect(rows[0]).toMatchObject({
+        errorCode: 'rate_limit_exceeded',
+        inputTokens: 0,
+        model: 'llama3.2',
+      });
       const served = rows[2];
       expect(served).toMatchObject({
         keyId: record.id,

@@ -29,9 +29,12 @@ export function admissionHooks(tenancy: Tenancy): AdmissionHookFactory {
       const tenant = context.principal?.tenant;
       if (tenant === undefined) return;
       const body = (request.body ?? {}) as Record<string, unknown>;
+      const model = typeof body.model === 'string' ? body.model : '';
+      // Set before a refusal, so its ledger row says which model was refused.
+      context.model = model;
       const outcome = await tenancy.admit(tenant, {
         requestId: request.id,
-        model: typeof body.model === 'string' ? body.model : '',
+        model,
         pinnedProvider,
         inputTokens: Math.ceil(bodyLength(request) / CHARACTERS_PER_TOKEN),
         outputTokens: kind === 'embed' ? 0 : (maxOutputTokens(body) ?? tenancy.reserveMaxTokens),

@@ -1,0 +1,167 @@
+/**
+ * The admin API's output: the store's records as the snake_case JSON of the contract, times as
+ * ISO 8601. Each field is picked by name, so a new record field (or the key's hash) never reaches
+ * a client unless it is added here.
+ */
+import type {
+  BudgetPeriod,
+  KeyRecord,
+  LedgerRow,
+  Limits,
+  TeamRecord,
+  UsageGroup,
+} from '../store/tenancy-store.js';
+
+/** The limits a team and a key share; null = unset. */
+export interface LimitsJson {
+  readonly models: readonly string[] | null;
+  readonly rpm_limit: number | null;
+  readonly tpm_limit: number | null;
+  readonly max_concurrent: number | null;
+  readonly budget_usd: number | null;
+  readonly budget_tokens: number | null;
+  readonly budget_period: BudgetPeriod | null;
+}
+
+/** A team, as `/admin/v1/teams` answers. */
+export interface TeamJson extends LimitsJson {
+  readonly id: string;
+  readonly name: string;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** A key, as `/admin/v1/keys` answers: never its secret, never its hash. */
+export interface KeyJson extends LimitsJson {
+  readonly id: string;
+  readonly name: string;
+  readonly team_id: string | null;
+  /** The secret's first characters (`gw-` and 8 more), to tell keys apart. */
+  readonly key_prefix: string;
+  readonly expires_at: string | null;
+  readonly revoked_at: string | null;
+  readonly metadata: Readonly<Record<string, unknown>> | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+/** `POST /admin/v1/keys` only: the key with its secret, which is never shown again. */
+export interface CreatedKeyJson extends KeyJson {
+  readonly key: string;
+}
+
+/** One group of `GET /admin/v1/usage`. */
+export interface UsageGroupJson {
+  /** Key id, team id, model asked for or `YYYY-MM-DD`; null for rows without one. */
+  readonly group: string | null;
+  readonly requests: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cost_usd: number;
+  /** Requests answered with a status of 400 or more. */
+  readonly errors: number;
+}
+
+/** One row of `GET /admin/v1/requests`. */
+export interface RequestJson {
+  /** The ledger row's own id: the exact cursor for `before`. */
+  readonly id: string;
+  readonly request_id: string;
+  readonly created_at: string;
+  readonly key_id: string | null;
+  readonly team_id: string | null;
+  readonly model: string | null;
+  readonly served_model: string | null;
+  readonly provider: string | null;
+  readonly deployment: string | null;
+  readonly route: string;
+  readonly stream: boolean;
+  readonly status: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cost_usd: number;
+  readonly latency_ms: number;
+  readonly ttft_ms: number | null;
+  readonly error_code: string | null;
+}
+
+function isoTime(time: number): string;
+function isoTime(time: number | null): string | null;
+function isoTime(time: number | null): string | null {
+  return time === null ? null : new Date(time).toISOString();
+}
+
+function limitsJson(limits: Limits): LimitsJson {
+  return {
+    models: limits.models,
+    rpm_limit: limits.rpmLimit,
+    tpm_limit: limits.tpmLimit,
+    max_concurrent: limits.maxConcurrent,
+    budget_usd: limits.budgetUsd,
+    budget_tokens: limits.budgetTokens,
+    budget_period: limits.budgetPeriod,
+  };
+}
+
+/** A team record as JSON. */
+export function teamJson(team: TeamRecord): TeamJson {
+  return {
+    id: team.id,
+    name: team.name,
+    ...limitsJson(team),
+    created_at: isoTime(team.createdAt),
+    updated_at: isoTime(team.updatedAt),
+  };
+}
+
+/** A key record as JSON (without its hash). */
+export function keyJson(key: KeyRecord): KeyJson {
+  return {
+    id: key.id,
+    name: key.name,
+    team_id: key.teamId,
+    key_prefix: key.keyPrefix,
+    ...limitsJson(key),
+    expires_at: isoTime(key.expiresAt),
+    revoked_at: isoTime(key.revokedAt),
+    metadata: key.metadata,
+    created_at: isoTime(key.createdAt),
+    updated_at: isoTime(key.updatedAt),
+  };
+}
+
+/** A usage group as JSON. */
+export function usageGroupJson(group: UsageGroup): UsageGroupJson {
+  return {
+    group: group.group,
+    requests: group.requests,
+    input_tokens: group.inputTokens,
+    output_tokens: group.outputTokens,
+    cost_usd: group.costUsd,
+    errors: group.errors,
+  };
+}
+
+/** A ledger row as JSON. */
+export function requestJson(row: LedgerRow): RequestJson {
+  return {
+    id: row.id,
+    request_id: row.requestId,
+    created_at: isoTime(row.createdAt),
+    key_id: row.keyId,
+    team_id: row.teamId,
+    model: row.model,
+    served_model: row.servedModel,
+    provider: row.provider,
+    deployment: row.deployment,
+    route: row.route,
+    stream: row.stream,
+    status: row.status,
+    input_tokens: row.inputTokens,
+    output_tokens: row.outputTokens,
+    cost_usd: row.costUsd,
+    latency_ms: row.latencyMs,
+    ttft_ms: row.ttftMs,
+    error_code: row.errorCode,
+  };
+}
