@@ -65,7 +65,8 @@ describe('startupSummary', () => {
         },
       ],
       optional: {
-        auth: '2 key(s)',
+        auth: '2 static key(s)',
+        tenancy: 'off',
         metrics: 'http://127.0.0.1:9464/metrics',
         cors: 'off',
         securityHeaders: 'on',
@@ -77,10 +78,32 @@ describe('startupSummary', () => {
     expect(summary.message).toBe(
       'ai-gateway on http://127.0.0.1:8080 in front of local (ollama, http://127.0.0.1:11434, default), ' +
         'azure (openai-compatible, https://example.test/openai/v1); models chat|gpt-4o|default; ' +
-        'auth 2 key(s); metrics http://127.0.0.1:9464/metrics; cors off; securityHeaders on; ' +
+        'auth 2 static key(s); tenancy off; metrics http://127.0.0.1:9464/metrics; cors off; securityHeaders on; ' +
         'ollamaManagement off; workers 1; configFile gateway.yaml',
     );
     expect(JSON.stringify(summary)).not.toContain(SECRET);
+  });
+
+  it('says where teams, keys and counters live, never a database or Redis password', () => {
+    const settings = loadSettings({
+      ADMIN_API_KEY: SECRET.padEnd(40, 'x'),
+      DATABASE_URL: 'postgres://gateway:db-password-123@db.internal:5432/gateway',
+      REDIS_URL: 'redis://:redis-password-456@cache:6379',
+      WORKERS: '2',
+    });
+    const summary = startupSummary(settings, config, 'http://127.0.0.1:8080', []);
+    expect(summary.fields.optional.auth).toBe('0 static key(s) and virtual keys');
+    expect(summary.fields.optional.tenancy).toBe(
+      'postgres postgres://db.internal:5432/gateway, counters in redis redis://cache:6379, admin API on',
+    );
+    const text = JSON.stringify(summary);
+    for (const secret of ['db-password-123', 'redis-password-456', SECRET]) {
+      expect(text).not.toContain(secret);
+    }
+    const embedded = loadSettings({ DATABASE_URL: 'sqlite:./data/x.db' });
+    expect(startupSummary(embedded, config, 'http://127.0.0.1:1', []).fields.optional.tenancy).toBe(
+      'sqlite:./data/x.db, counters in memory, admin API off',
+    );
   });
 
   it('says when auth is off and when there are no public model names', () => {

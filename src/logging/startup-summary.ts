@@ -49,7 +49,10 @@ export function startupSummary(
     fallbacks: model.fallbacks,
   }));
   const optional: Record<string, string> = {
-    auth: settings.developmentMode ? 'OFF (development mode)' : `${settings.apiKeys.length} key(s)`,
+    auth: settings.developmentMode
+      ? 'OFF (development mode)'
+      : `${settings.apiKeys.length} static key(s)${settings.tenancy === undefined ? '' : ' and virtual keys'}`,
+    tenancy: tenancyText(settings),
     metrics:
       settings.metrics === undefined
         ? 'off'
@@ -86,11 +89,26 @@ export function startupSummary(
   };
 }
 
+/** Where teams, keys and counters live (no credential), and whether the admin API is on. */
+function tenancyText(settings: Settings): string {
+  const tenancy = settings.tenancy;
+  if (tenancy === undefined) return 'off';
+  const database = tenancy.databaseUrl.startsWith('sqlite:')
+    ? tenancy.databaseUrl
+    : `postgres ${withoutSecrets(tenancy.databaseUrl)}`;
+  const counters =
+    tenancy.redisUrl === undefined
+      ? 'counters in memory'
+      : `counters in redis ${withoutSecrets(tenancy.redisUrl)}`;
+  return `${database}, ${counters}, admin API ${tenancy.adminApiKey === undefined ? 'off' : 'on'}`;
+}
+
 /** The URL's origin and path: what identifies the upstream, never a credential in it. */
 function withoutSecrets(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname === '/' ? '' : parsed.pathname}`;
+    // Built from its parts: `origin` is "null" for schemes like postgres: and redis:.
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname === '/' ? '' : parsed.pathname}`;
   } catch {
     return '(invalid URL)';
   }
