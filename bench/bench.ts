@@ -16,9 +16,17 @@
  * change is compared within one run, not across runs a machine's noise can tell apart.
  * --rounds N (1): every point N times, alternating, for the spread.
  * --smoke (1 s points, 16 connections). RSS and CPU of several workers are summed.
+ * More targets, each on the Cerebras route: `messages` and `responses` (the Anthropic Messages and
+ * OpenAI Responses APIs; compare with `cerebras`), `vkey` (a gateway with tenancy on, SQLite,
+ * counters in memory, and a virtual key with request, token and USD limits that never bind) and
+ * `vkey-redis` (the same with the counters in Redis at REDIS_URL_BENCH, default
+ * redis://127.0.0.1:6379); compare both with `vkey-static`, a static key on the `vkey` gateway
+ * (its requests go in the ledger too, so the difference is the virtual key's own cost).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
@@ -100,8 +108,15 @@ async function startBare(framework: string): Promise<{ url: string; pid: number 
 const bare = targets.includes('bare') ? await startBare('node') : undefined;
 const bareFastify = targets.includes('fastify') ? await startBare('fastify') : undefined;
 
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef0123456789';
+const benchFolder = mkdtempSync(join(tmpdir(), 'aigw-bench-'));
+process.once('exit', () => rmSync(benchFolder, { recursive: true, force: true }));
+
 /** Starts a gateway build (its main.js) in front of the upstream; resolves once healthy. */
-async function startGateway(mainPath: string): Promise<{ url: string; pid: number }> {
+async function startGateway(
+  mainPath: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ url: string; pid: number }> {
   const port = await unusedPort();
   // Several workers get every CPU (the load shares them); one worker shares CPU 1 with the upstream.
   const [command, args] =
@@ -119,6 +134,7 @@ async function startGateway(mainPath: string): Promise<{ url: string; pid: numbe
       CEREBRAS_API_KEY: 'bench-provider-key',
       LOG_LEVEL: values['log-level'],
       WORKERS: String(workers),
+      ...extraEnv,
     },
   });
   children.push(child);
@@ -129,6 +145,39 @@ async function startGateway(mainPath: string): Promise<{ url: string; pid: numbe
 
 const gateway = await startGateway('dist/main.js');
 const baseline = baselinePath === undefined ? undefined : await startGateway(baselinePath);
+
+/**
+ * A gateway with tenancy on and a virtual key made through its admin API, with a request, a token
+ * and a USD limit far above what the bench sends: every counter is checked and settled, none binds.
+ */
+async function startTenancyGateway(name: string, redisUrl?: string) {
+  const started = await startGateway('dist/main.js', {
+    ADMIN_API_KEY: ADMIN_KEY,
+    DATABASE_URL: `sqlite:${join(benchFolder, `${name}.db`)}`,
+    ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }),
+  });
+  const response = await fetch(`${started.url}/admin/v1/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name: `bench ${name}`,
+      rpm_limit: 100_000_000,
+      tpm_limit: 1_000_000_000,
+      budget_usd: 1_000_000,
+      budget_period: 'month',
+    }),
+  });
+  if (response.status !== 201) throw new Error(`no virtual key: ${await response.text()}`);
+  const { key } = (await response.json()) as { key: string };
+  return { ...started, key };
+}
+const virtualKey =
+  targets.includes('vkey') || targets.includes('vkey-static')
+    ? await startTenancyGateway('vkey')
+    : undefined;
+const virtualKeyRedis = targets.includes('vkey-redis')
+  ? await startTenancyGateway('vkey-redis', process.env.REDIS_URL_BENCH ?? 'redis://127.0.0.1:6379')
+  : undefined;
 const pids: Record<string, number> = {
   direct: upstream.pid ?? 0,
   bare: bare?.pid ?? 0,
@@ -137,6 +186,11 @@ const pids: Record<string, number> = {
   ollama: gateway.pid,
   'base:cerebras': baseline?.pid ?? 0,
   'base:ollama': baseline?.pid ?? 0,
+  messages: gateway.pid,
+  responses: gateway.pid,
+  vkey: virtualKey?.pid ?? 0,
+  'vkey-static': virtualKey?.pid ?? 0,
+  'vkey-redis': virtualKeyRedis?.pid ?? 0,
 };
 
 const urls: Record<string, string> = {
@@ -147,26 +201,60 @@ const urls: Record<string, string> = {
   ollama: `${gateway.url}/ollama/v1/chat/completions`,
   'base:cerebras': `${baseline?.url ?? ''}/cerebras/v1/chat/completions`,
   'base:ollama': `${baseline?.url ?? ''}/ollama/v1/chat/completions`,
+  messages: `${gateway.url}/cerebras/v1/messages`,
+  responses: `${gateway.url}/cerebras/v1/responses`,
+  vkey: `${virtualKey?.url ?? ''}/cerebras/v1/chat/completions`,
+  'vkey-static': `${virtualKey?.url ?? ''}/cerebras/v1/chat/completions`,
+  'vkey-redis': `${virtualKeyRedis?.url ?? ''}/cerebras/v1/chat/completions`,
 };
-const bodyFor = (mode: string) =>
-  JSON.stringify({
+const SYSTEM = 'You are a helpful assistant.';
+const PROMPT = 'Say hello in twenty tokens, please.';
+/** The same request in each API's own shape. */
+const bodyFor = (mode: string, target: string) => {
+  const stream = mode === 'stream';
+  if (target === 'messages') {
+    return JSON.stringify({
+      model: 'bench-model',
+      system: SYSTEM,
+      messages: [{ role: 'user', content: PROMPT }],
+      max_tokens: 64,
+      temperature: 0.2,
+      stream,
+    });
+  }
+  if (target === 'responses') {
+    return JSON.stringify({
+      model: 'bench-model',
+      instructions: SYSTEM,
+      input: PROMPT,
+      max_output_tokens: 64,
+      temperature: 0.2,
+      stream,
+    });
+  }
+  return JSON.stringify({
     model: 'bench-model',
     messages: [
-      { role: 'system', content: 'You are a helpful assistant.' },
-      { role: 'user', content: 'Say hello in twenty tokens, please.' },
+      { role: 'system', content: SYSTEM },
+      { role: 'user', content: PROMPT },
     ],
     max_tokens: 64,
     temperature: 0.2,
-    stream: mode === 'stream',
+    stream,
   });
-const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+};
+const headersFor = (target: string) => {
+  const key =
+    target === 'vkey' ? virtualKey?.key : target === 'vkey-redis' ? virtualKeyRedis?.key : KEY;
+  return { authorization: `Bearer ${key ?? KEY}`, 'content-type': 'application/json' };
+};
 
-async function load(url: string, mode: string, connections: number, seconds: number) {
+async function load(target: string, mode: string, connections: number, seconds: number) {
   return autocannon({
-    url,
+    url: urls[target] ?? '',
     method: 'POST',
-    headers,
-    body: bodyFor(mode),
+    headers: headersFor(target),
+    body: bodyFor(mode, target),
     connections,
     duration: seconds,
   });
@@ -179,7 +267,7 @@ async function measure(
   round: number,
 ): Promise<Point> {
   const pid = pids[target] ?? 0;
-  if (warmup > 0) await load(urls[target] ?? '', mode, connections, warmup);
+  if (warmup > 0) await load(target, mode, connections, warmup);
   const before = processStats(pid);
   let rssMaxMb = before.rssMb;
   let privateMaxMb = before.privateMb;
@@ -188,7 +276,7 @@ async function measure(
     privateMaxMb = Math.max(privateMaxMb, stats.privateMb);
   };
   const sampler = setInterval(() => sample(processStats(pid)), 200);
-  const result = await load(urls[target] ?? '', mode, connections, duration);
+  const result = await load(target, mode, connections, duration);
   clearInterval(sampler);
   const after = processStats(pid);
   sample(after);
@@ -209,10 +297,11 @@ async function measure(
 }
 
 /** p50 of sequential request times in ms (concurrency 1, keep-alive), after 50 warm-up calls. */
-async function sequentialP50(url: string, mode: string): Promise<number> {
-  const { origin, pathname } = new URL(url);
+async function sequentialP50(target: string, mode: string): Promise<number> {
+  const { origin, pathname } = new URL(urls[target] ?? '');
   const client = new Client(origin);
-  const body = bodyFor(mode);
+  const body = bodyFor(mode, target);
+  const headers = headersFor(target);
   const times: number[] = [];
   for (let index = 0; index < sequential + 50; index++) {
     const start = performance.now();
@@ -256,9 +345,9 @@ for (const point of points) {
 lines.push(...roundsSummary(points));
 lines.push('', '| target | mode | sequential p50 ms | added vs direct ms |', '|---|---|---:|---:|');
 for (const mode of modes) {
-  const direct = await sequentialP50(urls.direct ?? '', mode);
+  const direct = await sequentialP50('direct', mode);
   for (const target of targets) {
-    const p50 = target === 'direct' ? direct : await sequentialP50(urls[target] ?? '', mode);
+    const p50 = target === 'direct' ? direct : await sequentialP50(target, mode);
     lines.push(
       `| ${target} | ${mode} | ${fixed(p50, 3)} | ${target === 'direct' ? '—' : fixed(p50 - direct, 3)} |`,
     );

@@ -66,6 +66,26 @@ describe('the ledger writer, on a real SQLite file', () => {
     expect(inserts).toBe(40);
   });
 
+  it('keeps up with a steady stream of rows, its timer and full batches taking turns', async () => {
+    const writer = createLedgerWriter({
+      store: flaky,
+      logger,
+      batchSize: 100,
+      flushIntervalMs: 20,
+    });
+    let appended = 0;
+    // 50 rows every 5 ms for a second: full batches and timer flushes interleave.
+    for (let tick = 0; tick < 200; tick++) {
+      for (let index = 0; index < 50; index++) writer.append(row(appended++));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(writer.queued).toBeLessThan(1_000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writer.queued).toBe(0);
+    expect(await count()).toBe(appended);
+    await writer.close(1_000);
+  });
+
   it('flushes a lone row after the interval, off the request path', async () => {
     const writer = createLedgerWriter({ store: flaky, logger, flushIntervalMs: 20 });
     writer.append(row(1));
@@ -92,17 +112,21 @@ describe('the ledger writer, on a real SQLite file', () => {
       store: flaky,
       logger,
       flushIntervalMs: 10,
-      maxQueued: 50,
+      maxQueued: 200,
       onDropped: (rows) => dropped.push(rows),
     });
     down = true;
-    for (let index = 0; index < 80; index++) writer.append(row(index));
-    expect(writer.queued).toBe(50);
-    expect(dropped.reduce((sum, rows) => sum + rows, 0)).toBe(30);
+    for (let index = 0; index < 300; index++) writer.append(row(index));
+    expect(writer.queued).toBeLessThanOrEqual(200);
+    const lost = dropped.reduce((sum, rows) => sum + rows, 0);
+    expect(lost + writer.queued).toBe(300);
+    // At least two at a time (a hundredth of the bound), not one per row appended.
+    expect(dropped.length).toBeLessThanOrEqual(Math.ceil(lost / 2));
     down = false;
     await writer.close(5_000);
-    const page = await store.requests({ limit: 100 });
-    expect(page.rows.map((written) => written.requestId).at(-1)).toBe('req-30');
+    const page = await store.requests({ limit: 300 });
+    expect(page.rows).toHaveLength(300 - lost);
+    expect(page.rows.map((written) => written.requestId).at(-1)).toBe(`req-${lost}`);
   });
 
   it('counts what it could not write before its shutdown deadline as dropped', async () => {

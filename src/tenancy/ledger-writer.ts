@@ -51,44 +51,51 @@ export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
   };
 
   /** Drops the oldest rows beyond the bound. */
+  // Dropped a hundredth of the bound at a time, not one row per append: copying a full queue
+  // on every request would cost more than the requests themselves.
+  const slack = Math.ceil(maxQueued / 100);
   const bound = () => {
     if (queue.length <= maxQueued) return;
-    const dropped = queue.length - maxQueued;
+    const dropped = Math.min(queue.length, queue.length - maxQueued + slack);
     queue = queue.slice(dropped);
     options.onDropped?.(dropped);
     logger.error({ dropped, maxQueued }, 'usage ledger: queue full, oldest rows dropped');
   };
 
   /** Writes batches until the queue is empty or an insert fails. */
-  const writeAll = (): Promise<void> => {
-    writing ??= (async () => {
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
+      // Taken out while in flight, so rows queued or dropped meanwhile can't be confused with it.
+      const batch = queue.splice(0, batchSize);
       try {
-        while (queue.length > 0) {
-          // Taken out while in flight, so rows queued or dropped meanwhile can't be confused with it.
-          const batch = queue.splice(0, batchSize);
-          try {
-            await store.appendLedger(batch);
-          } catch (error) {
-            queue = batch.concat(queue);
-            bound();
-            failures++;
-            if (failures === 1 || failures % 50 === 0) {
-              logger.error(
-                { err: error, queued: queue.length, failures },
-                'usage ledger: the database refused a batch; rows stay queued',
-              );
-            }
-            // Backoff up to 5 s while the database is down.
-            schedule(Math.min(5_000, flushIntervalMs * 2 ** Math.min(failures, 5)));
-            return;
-          }
-          if (failures > 0) logger.info({ failures }, 'usage ledger: the database is back');
-          failures = 0;
+        await store.appendLedger(batch);
+      } catch (error) {
+        queue = batch.concat(queue);
+        bound();
+        failures++;
+        if (failures === 1 || failures % 50 === 0) {
+          logger.error(
+            { err: error, queued: queue.length, failures },
+            'usage ledger: the database refused a batch; rows stay queued',
+          );
         }
-      } finally {
-        writing = undefined;
+        // Backoff up to 5 s while the database is down.
+        schedule(Math.min(5_000, flushIntervalMs * 2 ** Math.min(failures, 5)));
+        return;
       }
-    })();
+      if (failures > 0) logger.info({ failures }, 'usage ledger: the database is back');
+      failures = 0;
+    }
+  };
+
+  /**
+   * One drain at a time. `writing` is cleared in a callback that runs after it was set, even when
+   * the drain finds nothing to do and settles at once.
+   */
+  const writeAll = (): Promise<void> => {
+    writing ??= drain().finally(() => {
+      writing = undefined;
+    });
     return writing;
   };
 

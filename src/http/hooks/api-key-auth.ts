@@ -80,6 +80,20 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
   };
 
   const { directory } = options;
+
+  const authenticateStatic = (
+    request: FastifyRequest,
+    presented: string,
+    done: (error?: Error) => void,
+  ): void => {
+    const principal = principalOf(presented);
+    if (principal === undefined) {
+      done(new AuthenticationError());
+      return;
+    }
+    request.gateway.principal = principal;
+    done();
+  };
   const now = options.now ?? Date.now;
 
   /** A virtual key found: its principal, or the 401 of a revoked or expired key. */
@@ -108,14 +122,14 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
       return;
     }
     const presented = presentedKey(request.headers);
-    const principal = presented === undefined ? undefined : principalOf(presented);
-    if (principal !== undefined) {
-      request.gateway.principal = principal;
-      done();
+    if (presented === undefined) {
+      done(new AuthenticationError());
       return;
     }
-    if (directory === undefined || presented === undefined || !looksLikeKeySecret(presented)) {
-      done(new AuthenticationError());
+    // A virtual key goes to the directory first: the static keys' digest comparison would only
+    // cost it time. One that the directory does not know may still be a static key.
+    if (directory === undefined || !looksLikeKeySecret(presented)) {
+      authenticateStatic(request, presented, done);
       return;
     }
     let found: ReturnType<KeyDirectory['find']>;
@@ -126,12 +140,15 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
       return;
     }
     if (!(found instanceof Promise)) {
-      done(found === undefined ? new AuthenticationError() : admitTenant(request, found));
+      if (found === undefined) authenticateStatic(request, presented, done);
+      else done(admitTenant(request, found));
       return;
     }
     found.then(
-      (tenant) =>
-        done(tenant === undefined ? new AuthenticationError() : admitTenant(request, tenant)),
+      (tenant) => {
+        if (tenant === undefined) authenticateStatic(request, presented, done);
+        else done(admitTenant(request, tenant));
+      },
       (error: Error) => done(error),
     );
   };
