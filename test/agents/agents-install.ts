@@ -18,14 +18,19 @@ export const INSTALL_COMMAND = 'npm ci --prefix test/agents';
 
 /**
  * Whether `entry` (a path under `test/agents/node_modules`) is installed; when it is not, says so
- * once, loudly, with the command that installs it. The caller skips its suite on false.
+ * once, loudly, with the command that installs it, and the caller skips its suite on false. In
+ * CI (`CI=true`, which `.ci/run` runs under) a missing agent throws instead: there the agents
+ * are installed, and a skip would hide that they no longer are.
  */
 export function agentInstalled(agent: string, entry: string): boolean {
   if (existsSync(join(AGENTS_MODULES, entry))) return true;
+  const missing = `${agent} is not installed (no test/agents/node_modules/${entry})`;
+  if (process.env.CI === 'true') {
+    throw new Error(`${missing}: CI must run it; install it with \`${INSTALL_COMMAND}\`.`);
+  }
   console.warn(
-    `\n!!! ${agent} is not installed (no test/agents/node_modules/${entry}): its end-to-end ` +
-      `tests are SKIPPED. Install the agents with \`${INSTALL_COMMAND}\` and run ` +
-      '`npx vitest run test/agents`.\n',
+    `\n!!! ${missing}: its end-to-end tests are SKIPPED. Install the agents with ` +
+      `\`${INSTALL_COMMAND}\` and run \`npx vitest run test/agents\`.\n`,
   );
   return false;
 }
