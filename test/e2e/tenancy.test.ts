@@ -399,6 +399,39 @@ describe.each(BACKENDS)('tenancy on $name', (backend) => {
     },
   );
 
+  it.skipIf(backend.skip)(
+    'never writes a virtual key in a log line, an error body or /metrics',
+    async () => {
+      const { secret, record } = await createTestKey(gateway, {
+        rpmLimit: 2,
+        models: ['llama3.2'],
+      });
+      const client = gateway.client(secret);
+      const bodies: string[] = [];
+      const collect = async (promise: Promise<unknown>) => {
+        try {
+          await promise;
+        } catch (error) {
+          bodies.push(JSON.stringify(error), String(error));
+        }
+      };
+      await collect(client.chat.completions.create(ask));
+      await collect(client.chat.completions.create({ ...ask, model: 'qwen3' }));
+      await collect(client.chat.completions.create(ask));
+      await collect(client.chat.completions.create(ask));
+      await gateway.running.store.revokeKey(record.id, Date.now());
+      await gateway.running.tenancy.directory.reload({ keyIds: [record.id], teamIds: [] });
+      await collect(client.chat.completions.create(ask));
+      // A key one character off, never seen.
+      await collect(gateway.client(`${secret.slice(0, -1)}x`).chat.completions.create(ask));
+      expect(bodies.length).toBeGreaterThanOrEqual(4);
+      const text = [...gateway.logs.lines, ...bodies, await gateway.metrics.render()].join('\n');
+      expect(text).toContain(record.id);
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(secret.slice(3));
+    },
+  );
+
   it.skipIf(backend.skip)('keeps keys and usage across a restart', async () => {
     const { secret, record } = await createTestKey(gateway, {
       budgetTokens: 100_000,
