@@ -400,6 +400,43 @@ describe.each(BACKENDS)('tenancy on $name', (backend) => {
   );
 
   it.skipIf(backend.skip)(
+    'admits and bills the Messages and Responses APIs like chat',
+    async () => {
+      const { secret, record } = await createTestKey(gateway, { rpmLimit: 2 });
+      const post = (path: string, body: object) =>
+        fetch(`${gateway.url}${path}`, {
+          method: 'POST',
+          headers: { 'x-api-key': secret, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const messages = await post('/v1/messages', { ...ask, max_tokens: 50 });
+      expect(messages.status).toBe(200);
+      expect(messages.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+      await messages.json();
+      const responses = await post('/v1/responses', { model: 'llama3.2', input: 'hi' });
+      expect(responses.status).toBe(200);
+      await responses.json();
+      const refused = await post('/v1/messages', { ...ask, max_tokens: 50 });
+      expect(refused.status).toBe(429);
+      // Anthropic's own error shape, which its SDK parses.
+      expect(await refused.json()).toMatchObject({
+        type: 'error',
+        error: { type: 'rate_limit_error' },
+      });
+      const rows = await eventually(async () => {
+        const page = await gateway.running.store.requests({ keyId: record.id, limit: 5 });
+        return page.rows.length === 3 ? page.rows : undefined;
+      });
+      expect(rows.map((row) => [row.route, row.status])).toEqual([
+        ['/v1/messages', 429],
+        ['/v1/responses', 200],
+        ['/v1/messages', 200],
+      ]);
+      expect(rows[2]?.outputTokens).toBeGreaterThan(0);
+    },
+  );
+
+  it.skipIf(backend.skip)(
     'never writes a virtual key in a log line, an error body or /metrics',
     async () => {
       const { secret, record } = await createTestKey(gateway, {
