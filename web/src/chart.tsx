@@ -1,0 +1,93 @@
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+
+/** One line or set of bars of a chart. */
+export interface ChartSeries {
+  readonly label: string;
+  readonly values: readonly (number | null)[];
+  readonly color: string;
+  /** How values read on the axis and in the legend. */
+  readonly format: (value: number) => string;
+}
+
+export interface ChartProps {
+  /** Said to screen readers; the table beside each chart holds the same numbers. */
+  readonly title: string;
+  readonly kind: 'line' | 'bars';
+  /** Unix seconds for a time axis; with `categories`, their indices. */
+  readonly x: readonly number[];
+  /** Names of the bars, for a categorical axis. */
+  readonly categories?: readonly string[];
+  readonly series: readonly ChartSeries[];
+  readonly height?: number;
+}
+
+/**
+ * A uPlot chart that fills its container's width and follows it. The plot is made again when the
+ * data change: a console redraws a few times a minute, and uPlot draws a thousand points in well
+ * under a millisecond.
+ */
+export function Chart({ title, kind, x, categories, series, height = 220 }: ChartProps) {
+  const container = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const element = container.current;
+    if (element === null) return;
+    const bars = kind === 'bars' ? uPlot.paths.bars?.({ size: [0.6, 64] }) : undefined;
+    const first = series[0];
+    const options: uPlot.Options = {
+      width: Math.max(200, element.clientWidth),
+      height,
+      legend: { show: series.length > 1 },
+      cursor: { drag: { x: false, y: false } },
+      scales: {
+        x: { time: categories === undefined },
+        y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
+      axes: [
+        {
+          stroke: '#374151',
+          grid: { stroke: '#e5e7eb' },
+          ...(categories === undefined
+            ? {}
+            : { values: (_plot, ticks) => ticks.map((tick) => shorten(categories[tick] ?? '')) }),
+        },
+        {
+          stroke: '#374151',
+          grid: { stroke: '#e5e7eb' },
+          size: 64,
+          values: (_plot, ticks) => ticks.map((tick) => first?.format(tick) ?? String(tick)),
+        },
+      ],
+      series: [
+        {},
+        ...series.map((line) => ({
+          label: line.label,
+          stroke: line.color,
+          fill: kind === 'bars' ? line.color : `${line.color}22`,
+          width: kind === 'bars' ? 0 : 2,
+          points: { show: x.length < 3 },
+          value: (_plot: uPlot, value: number | null) =>
+            value === null ? '—' : line.format(value),
+          ...(bars === undefined ? {} : { paths: bars }),
+        })),
+      ],
+    };
+    const data = [x, ...series.map((line) => line.values)] as uPlot.AlignedData;
+    const plot = new uPlot(options, data, element);
+    const observer = new ResizeObserver(() => {
+      plot.setSize({ width: Math.max(200, element.clientWidth), height });
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      plot.destroy();
+    };
+  }, [kind, x, categories, series, height]);
+
+  return <div class="chart" ref={container} role="img" aria-label={title} />;
+}
+
+function shorten(label: string): string {
+  return label.length > 14 ? `${label.slice(0, 13)}…` : label;
+}
