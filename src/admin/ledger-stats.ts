@@ -29,7 +29,7 @@ const BUCKET_MS: Readonly<Record<StatsBucket, number>> = {
   day: 86_400_000,
 };
 
-/** Minute and hour buckets cost one store query each: a chart has no use for more. */
+/** Minute and hour buckets cost one store query each (61 at most): a chart has no use for more. */
 const MAX_QUERIED_BUCKETS = 60;
 const MAX_DAY_BUCKETS = 400;
 const DEFAULT_RANGE_MS = 86_400_000;
@@ -47,11 +47,14 @@ export function parseStatsQuery(query: unknown, now: number): StatsQuery {
   if (!(bucket in BUCKET_MS)) {
     throw invalidParameter('bucket', "'bucket' must be one of: minute, hour, day.");
   }
-  const count = bucketStarts(from, to, BUCKET_MS[bucket as StatsBucket]).length;
-  if (count > (bucket === 'day' ? MAX_DAY_BUCKETS : MAX_QUERIED_BUCKETS)) {
+  // By the range's length, not the aligned buckets it touches: an hour of minutes is 60 buckets
+  // however it falls, though it touches 61 when it does not start on a minute.
+  const spans = Math.ceil((to - from) / BUCKET_MS[bucket as StatsBucket]);
+  const most = bucket === 'day' ? MAX_DAY_BUCKETS : MAX_QUERIED_BUCKETS;
+  if (spans > most) {
     throw invalidParameter(
       'bucket',
-      `The range holds ${count} buckets of a ${bucket}: at most ${bucket === 'day' ? MAX_DAY_BUCKETS : MAX_QUERIED_BUCKETS}; use a larger bucket or a shorter range.`,
+      `The range spans ${spans} buckets of a ${bucket}: at most ${most}; use a larger bucket or a shorter range.`,
     );
   }
   const keyId = values.get('key_id');

@@ -395,6 +395,14 @@ for (const backend of storeBackends()) {
           `/admin/v1/stats?from=${new Date(base - 3_600_000).toISOString()}&to=${new Date(base + 3_600_000).toISOString()}&key_id=key_stats`,
         );
         expect(hours.bucket).toBe('hour');
+        // An hour that does not start on a minute touches 61 minute buckets: still allowed.
+        const unaligned = await call<StatsJson>(
+          '/admin/v1/stats?from=2031-01-05T09:59:30Z&to=2031-01-05T10:59:30Z&key_id=key_stats',
+        );
+        expect(unaligned.bucket).toBe('minute');
+        expect(unaligned.series).toHaveLength(61);
+        expect(unaligned.series[0]?.start).toBe('2031-01-05T09:59:00.000Z');
+        expect(unaligned.totals.requests).toBe(6);
         const byHour = await call<StatsJson>(
           `/admin/v1/stats?bucket=hour&from=2031-01-05T09:30:00Z&to=2031-01-05T11:00:00Z&key_id=key_stats`,
         );
