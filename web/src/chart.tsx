@@ -41,7 +41,11 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
       scales: {
-        x: { time: categories === undefined },
+        // Categories sit on whole numbers, half a step in from each edge.
+        x:
+          categories === undefined
+            ? { time: true }
+            : { time: false, range: () => [-0.5, Math.max(1, x.length) - 0.5] },
         y: { range: (_plot, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [
@@ -50,7 +54,10 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
           grid: { stroke: '#e5e7eb' },
           ...(categories === undefined
             ? {}
-            : { values: (_plot, ticks) => ticks.map((tick) => shorten(categories[tick] ?? '')) }),
+            : {
+                splits: () => [...x],
+                values: (_plot, ticks) => ticks.map((tick) => shorten(categories[tick] ?? '')),
+              }),
         },
         {
           stroke: '#374151',
@@ -66,7 +73,7 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
           stroke: line.color,
           fill: kind === 'bars' ? line.color : `${line.color}22`,
           width: kind === 'bars' ? 0 : 2,
-          points: { show: x.length < 3 },
+          points: { show: kind === 'line' && x.length < 3 },
           value: (_plot: uPlot, value: number | null) =>
             value === null ? '—' : line.format(value),
           ...(bars === undefined ? {} : { paths: bars }),
@@ -85,7 +92,38 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
     };
   }, [kind, x, categories, series, height]);
 
-  return <div class="chart" ref={container} role="img" aria-label={title} />;
+  return (
+    <div
+      class="chart"
+      ref={container}
+      role="img"
+      aria-label={`${title}. ${summary(x, categories, series)}`}
+    />
+  );
+}
+
+/**
+ * What the chart shows, in words, for screen readers: each bar's value (the first dozen), or each
+ * line's total over the range.
+ */
+function summary(
+  x: readonly number[],
+  categories: readonly string[] | undefined,
+  series: readonly ChartSeries[],
+): string {
+  if (categories !== undefined) {
+    const first = series[0];
+    return x
+      .slice(0, 12)
+      .map((index) => `${categories[index]} ${first?.format(first.values[index] ?? 0)}`)
+      .join(', ');
+  }
+  return series
+    .map(
+      (line) =>
+        `${line.label} in total ${line.format(line.values.reduce<number>((sum, value) => sum + (value ?? 0), 0))}`,
+    )
+    .join(', ');
 }
 
 function shorten(label: string): string {

@@ -5,9 +5,12 @@ import { formatCount, formatMs, formatPercent } from './format.js';
 export function LatencyTable({
   groups,
   label,
+  none = '(none)',
 }: {
   groups: readonly LatencyGroupJson[];
   label: string;
+  /** What the group of requests without one is called (refused before routing, for one). */
+  none?: string;
 }) {
   return (
     <div class="table-scroll">
@@ -19,7 +22,7 @@ export function LatencyTable({
               Requests
             </th>
             <th scope="col" class="number">
-              Errors
+              Error rate
             </th>
             <th scope="col" class="number">
               Latency p50
@@ -45,7 +48,7 @@ export function LatencyTable({
           ) : (
             groups.map((group) => (
               <tr key={group.group ?? 'none'}>
-                <td>{group.group ?? '(none)'}</td>
+                <td>{group.group ?? none}</td>
                 <td class="number">{formatCount(group.requests)}</td>
                 <td class="number">{formatPercent(group.errors / group.requests)}</td>
                 <td class="number">{formatMs(group.latency_p50_ms)}</td>

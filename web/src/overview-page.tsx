@@ -173,7 +173,11 @@ function OverviewBody({
         <h2>Latency by model</h2>
         <LatencyTable groups={stats.latency.by_model} label="Model" />
         <h2>Latency by provider</h2>
-        <LatencyTable groups={stats.latency.by_provider} label="Provider" />
+        <LatencyTable
+          groups={stats.latency.by_provider}
+          label="Provider"
+          none="refused before routing"
+        />
         {stats.latency.complete ? null : (
           <p class="muted">
             Percentiles from the newest {formatCount(stats.latency.sampled_requests)} requests of

@@ -54,9 +54,17 @@ export function ProvidersPage() {
           ))}
           <div class="card">
             <h2>Last hour, by provider</h2>
-            <LatencyTable groups={loaded.data.stats.latency.by_provider} label="Provider" />
+            <LatencyTable
+              groups={loaded.data.stats.latency.by_provider}
+              label="Provider"
+              none="refused before routing"
+            />
             <h2>Last hour, by deployment</h2>
-            <LatencyTable groups={loaded.data.stats.latency.by_deployment} label="Deployment" />
+            <LatencyTable
+              groups={loaded.data.stats.latency.by_deployment}
+              label="Deployment"
+              none="refused before routing"
+            />
             <p class="muted">
               Deployment state is this process's; with several workers each keeps its own.
             </p>
