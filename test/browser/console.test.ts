@@ -274,6 +274,13 @@ describe.skipIf(!chromiumAvailable())('the console in Chromium', () => {
       expect(tiles).toMatch(/Requests\s*7/);
       expect(tiles).toMatch(/Error rate\s*29%/);
       await page.getByRole('cell', { name: MODEL, exact: true }).first().waitFor();
+      await page
+        .getByRole('img', { name: new RegExp(`^Latency p95 and p50 by model\\. ${MODEL} \\d+ ms`) })
+        .waitFor();
+      await page.getByRole('radio', { name: 'By provider' }).check();
+      await page
+        .getByRole('img', { name: /^Time to first token p95 and p50 by provider\. ollama/ })
+        .waitFor();
       await expectAccessible();
       await snap('overview');
 

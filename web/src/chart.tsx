@@ -8,6 +8,8 @@ export interface ChartSeries {
   readonly color: string;
   /** How values read on the axis and in the legend. */
   readonly format: (value: number) => string;
+  /** A bar's share of its slot (default 0.6): a narrower one drawn over a wider one nests in it. */
+  readonly barWidth?: number;
 }
 
 export interface ChartProps {
@@ -33,7 +35,6 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
   useEffect(() => {
     const element = container.current;
     if (element === null) return;
-    const bars = kind === 'bars' ? uPlot.paths.bars?.({ size: [0.6, 64] }) : undefined;
     const first = series[0];
     const options: uPlot.Options = {
       width: Math.max(200, element.clientWidth),
@@ -67,7 +68,9 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
         },
       ],
       series: [
-        {},
+        categories === undefined
+          ? {}
+          : { label: 'Group', value: (_plot: uPlot, value: number) => categories[value] ?? '—' },
         ...series.map((line) => ({
           label: line.label,
           stroke: line.color,
@@ -76,7 +79,7 @@ export function Chart({ title, kind, x, categories, series, height = 220 }: Char
           points: { show: kind === 'line' && x.length < 3 },
           value: (_plot: uPlot, value: number | null) =>
             value === null ? '—' : line.format(value),
-          ...(bars === undefined ? {} : { paths: bars }),
+          ...barPaths(kind, line.barWidth),
         })),
       ],
     };
@@ -124,6 +127,14 @@ function summary(
         `${line.label} in total ${line.format(line.values.reduce<number>((sum, value) => sum + (value ?? 0), 0))}`,
     )
     .join(', ');
+}
+
+/** uPlot's bar paths for a bar series (its plugin is optional in the typings, always in the build). */
+function barPaths(kind: ChartProps['kind'], barWidth = 0.6): { paths?: uPlot.Series.PathBuilder } {
+  // The widest bar in pixels scales with the share, so a narrow bar still nests in a wide one.
+  const paths =
+    kind === 'bars' ? uPlot.paths.bars?.({ size: [barWidth, barWidth * 100] }) : undefined;
+  return paths === undefined ? {} : { paths };
 }
 
 function shorten(label: string): string {

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, type StatsJson, type UsageGroupJson } from './api.js';
 import { Chart } from './chart.js';
 import { formatCount, formatPercent, formatUsd } from './format.js';
-import { LatencyTable } from './latency-table.js';
+import { LatencyCharts } from './latency-charts.js';
 import { Notice } from './notice.js';
 import { useLoader } from './use-loader.js';
 import { useNames } from './use-names.js';
@@ -169,22 +169,7 @@ function OverviewBody({
           <TopTable caption="Teams by spend" rows={teams} name={teamName} />
         </div>
       </div>
-      <div class="card">
-        <h2>Latency by model</h2>
-        <LatencyTable groups={stats.latency.by_model} label="Model" />
-        <h2>Latency by provider</h2>
-        <LatencyTable
-          groups={stats.latency.by_provider}
-          label="Provider"
-          none="refused before routing"
-        />
-        {stats.latency.complete ? null : (
-          <p class="muted">
-            Percentiles from the newest {formatCount(stats.latency.sampled_requests)} requests of
-            the range.
-          </p>
-        )}
-      </div>
+      <LatencyCharts latency={stats.latency} />
     </>
   );
 }
