@@ -6,9 +6,10 @@
  * page checked with axe, at 1280 px and at phone width. Screenshots go to a temporary folder, or
  * to docs/images with UPDATE_SCREENSHOTS=1 (the README shows those).
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import OpenAI from 'openai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,15 @@ const SCREENSHOTS =
     ? new URL('../../docs/images/', import.meta.url).pathname
     : join(tmpdir(), 'aigw-console-screenshots');
 const STEP_MS = 30_000;
+/** The issue's ceiling for the whole console's JavaScript, gzipped. */
+const MAX_GZIPPED_JS_BYTES = 250 * 1024;
+
+/** One build for the whole file (Vite, as `npm run build` makes it). */
+let built: Promise<string> | undefined;
+const consoleBuild = () => {
+  built ??= buildConsole();
+  return built;
+};
 
 async function statusOf(promise: Promise<unknown>): Promise<number> {
   try {
@@ -65,7 +75,7 @@ describe.skipIf(!chromiumAvailable())('the console in Chromium', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     [upstream, consoleRoot, browser] = await Promise.all([
       startFakeUpstream(),
-      buildConsole(),
+      consoleBuild(),
       launchChromium(),
     ]);
     gateway = await startConsoleGateway(upstream, consoleRoot);
@@ -81,7 +91,6 @@ describe.skipIf(!chromiumAvailable())('the console in Chromium', () => {
     await browser?.close();
     await gateway?.close();
     await upstream?.close();
-    if (consoleRoot !== undefined) rmSync(consoleRoot, { recursive: true, force: true });
     if (process.env.UPDATE_SCREENSHOTS !== '1') console.info(`console screenshots: ${SCREENSHOTS}`);
   });
 
@@ -365,4 +374,22 @@ describe.skipIf(!chromiumAvailable())('the console in Chromium', () => {
     },
     STEP_MS,
   );
+});
+
+describe('the console build', () => {
+  afterAll(async () => {
+    rmSync(await consoleBuild(), { recursive: true, force: true });
+  });
+
+  it('ships under 250 KB of gzipped JavaScript, and no source maps', async () => {
+    const assets = join(await consoleBuild(), 'assets');
+    const names = readdirSync(assets);
+    const gzipped = names
+      .filter((name) => name.endsWith('.js'))
+      .reduce((sum, name) => sum + gzipSync(readFileSync(join(assets, name))).length, 0);
+    console.info(`console JavaScript: ${(gzipped / 1024).toFixed(1)} KB gzipped`);
+    expect(gzipped).toBeGreaterThan(10 * 1024);
+    expect(gzipped).toBeLessThan(MAX_GZIPPED_JS_BYTES);
+    expect(names.filter((name) => name.endsWith('.map'))).toEqual([]);
+  }, 60_000);
 });
