@@ -43,8 +43,3 @@ export function formatTime(iso: string | null): string {
     second: '2-digit',
   });
 }
-
-/** A limit for a table cell: the number, or "—" when unset. */
-export function formatLimit(value: number | null, unit = ''): string {
-  return value === null ? '—' : `${formatCount(value)}${unit}`;
-}

@@ -1,5 +1,5 @@
 import type { LimitStateJson } from './api.js';
-import { formatCount, formatLimit, formatUsd } from './format.js';
+import { formatCount, formatUsd } from './format.js';
 
 /** A key's or team's limits as set: requests and tokens per minute, requests at once. */
 export function LimitsCell({
@@ -7,14 +7,15 @@ export function LimitsCell({
 }: {
   limits: { rpm_limit: number | null; tpm_limit: number | null; max_concurrent: number | null };
 }) {
-  if (limits.rpm_limit === null && limits.tpm_limit === null && limits.max_concurrent === null) {
-    return <span class="muted">No limits</span>;
-  }
-  return (
-    <span>
-      {formatLimit(limits.rpm_limit)} rpm · {formatLimit(limits.tpm_limit)} tpm ·{' '}
-      {formatLimit(limits.max_concurrent)} at once
-    </span>
+  const parts = [
+    limits.rpm_limit === null ? undefined : `${formatCount(limits.rpm_limit)} rpm`,
+    limits.tpm_limit === null ? undefined : `${formatCount(limits.tpm_limit)} tpm`,
+    limits.max_concurrent === null ? undefined : `${limits.max_concurrent} at once`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? (
+    <span class="muted">No limits</span>
+  ) : (
+    <span>{parts.join(' · ')}</span>
   );
 }
 
