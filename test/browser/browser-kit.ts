@@ -35,6 +35,8 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-default-apps',
+      // Containers often have a small /dev/shm; Chromium then uses /tmp instead.
+      '--disable-dev-shm-usage',
       '--disable-domain-reliability',
       '--disable-sync',
       '--no-first-run',
