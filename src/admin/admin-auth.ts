@@ -23,6 +23,7 @@ export function adminKeyMatcher(adminApiKey: string): (presented: string) => boo
   return (presented) => timingSafeEqual(sha256(presented), expected);
 }
 
+/** The credentials the admin API takes. */
 export interface AdminAuthOptions {
   readonly adminApiKey: string;
   /** The console's sessions; absent, only the Bearer key is taken. */

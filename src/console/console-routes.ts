@@ -24,6 +24,7 @@ export const CONSOLE_PATHS: ReadonlySet<string> = new Set([
   '/ui/api/session',
 ]);
 
+/** What the console's plugin is built from. */
 export interface ConsoleRoutesOptions {
   readonly adminApiKey: string;
   readonly sessions: ConsoleSessions;

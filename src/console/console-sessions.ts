@@ -25,6 +25,7 @@ export interface ConsoleSession {
   readonly csrfToken: string;
 }
 
+/** The admin key sessions are signed with (a key derived from it), and the clock. */
 export interface ConsoleSessionsOptions {
   readonly adminApiKey: string;
   readonly now: () => number;

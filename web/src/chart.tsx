@@ -12,6 +12,7 @@ export interface ChartSeries {
   readonly barWidth?: number;
 }
 
+/** A chart: its axis, its series, and what it is called for screen readers. */
 export interface ChartProps {
   /** Said to screen readers; the table beside each chart holds the same numbers. */
   readonly title: string;
