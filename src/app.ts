@@ -11,6 +11,9 @@ import {
   type RetryPolicy,
 } from './config/gateway-config.js';
 import type { Settings } from './config/settings.js';
+import { CONSOLE_PATHS, consoleRoutes } from './console/console-routes.js';
+import { createConsoleSessions } from './console/console-sessions.js';
+import { defaultConsoleRoot, loadStaticFiles } from './console/static-files.js';
 import { ERROR_CODES } from './errors/error-codes.js';
 import { InvalidRequestError } from './errors/gateway-error.js';
 import {
@@ -94,8 +97,13 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Teams and virtual keys: their auth, admission, `GET /v1/key` and ledger. */
   readonly tenancy?: Tenancy | undefined;
-  /** The admin API (`/admin/v1`), served only with `tenancy`; absent, `/admin/...` is a 404. */
-  readonly admin?: { readonly apiKey: string; readonly store: TenancyStore } | undefined;
+  /**
+   * The admin API (`/admin/v1`) and its console (`/ui/`), served only with `tenancy`; absent,
+   * both are a 404. `consoleRoot` is the built console's folder (default: `dist/ui`).
+   */
+  readonly admin?:
+    | { readonly apiKey: string; readonly store: TenancyStore; readonly consoleRoot?: string }
+    | undefined;
 }
 
 /** The app's dependencies as the settings describe them (what main.ts and the e2e tests run). */
@@ -217,7 +225,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     apiKeyAuth({
       apiKeys: deps.apiKeys ?? [],
       disabled: deps.authDisabled ?? false,
-      publicPaths: HEALTH_PATHS,
+      // The console's page and login authenticate on their own (the admin key, or its session).
+      publicPaths:
+        deps.admin === undefined ? HEALTH_PATHS : new Set([...HEALTH_PATHS, ...CONSOLE_PATHS]),
       ...(deps.tenancy === undefined ? {} : { directory: deps.tenancy.directory }),
       ...(deps.now === undefined ? {} : { now: deps.now }),
     }),
@@ -294,11 +304,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.tenancy !== undefined) {
     await app.register(keyInfoRoutes, { counters: deps.tenancy.counters, now });
     if (deps.admin !== undefined) {
+      const sessions = createConsoleSessions({ adminApiKey: deps.admin.apiKey, now });
       await app.register(adminRoutes, {
         adminApiKey: deps.admin.apiKey,
         store: deps.admin.store,
         directory: deps.tenancy.directory,
         now,
+        sessions,
+        counters: deps.tenancy.counters,
+        providerIds: [...deps.providers.keys()],
+        deployments: () => pool.snapshot(),
+      });
+      await app.register(consoleRoutes, {
+        adminApiKey: deps.admin.apiKey,
+        sessions,
+        files: loadStaticFiles(deps.admin.consoleRoot ?? defaultConsoleRoot()),
       });
     }
   }

@@ -217,7 +217,7 @@ function readMetadata(value: unknown, param: string): Record<string, unknown> {
  * The query string's values by name: each name known and given once. An empty value counts as
  * absent, so a client may send `?from=&to=` for "no bound".
  */
-function readQuery(query: unknown, known: readonly string[]): Map<string, string> {
+export function readQuery(query: unknown, known: readonly string[]): Map<string, string> {
   const values = new Map<string, string>();
   for (const [name, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
     if (!known.includes(name)) throw invalidParameter(name, `Unknown query parameter '${name}'.`);
@@ -286,7 +286,11 @@ function filters(values: ReadonlyMap<string, string>): { keyId?: string; teamId?
   };
 }
 
-function readQueryTime(values: ReadonlyMap<string, string>, name: string): number | undefined {
+/** The ISO 8601 query parameter `name` as epoch ms, or undefined when absent. */
+export function readQueryTime(
+  values: ReadonlyMap<string, string>,
+  name: string,
+): number | undefined {
   const value = values.get(name);
   if (value === undefined) return undefined;
   const time = parseIsoTimestamp(value);

@@ -3,6 +3,7 @@
  * ISO 8601. Each field is picked by name, so a new record field (or the key's hash) never reaches
  * a client unless it is added here.
  */
+import type { DeploymentSnapshot, DeploymentState } from '../routing/deployment-pool.js';
 import type {
   BudgetPeriod,
   KeyRecord,
@@ -163,5 +164,128 @@ export function requestJson(row: LedgerRow): RequestJson {
     latency_ms: row.latencyMs,
     ttft_ms: row.ttftMs,
     error_code: row.errorCode,
+  };
+}
+
+/** The totals of `GET /admin/v1/stats`: sums over the range (or a bucket of it). */
+export interface StatsTotalsJson {
+  readonly requests: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly cost_usd: number;
+  /** Requests answered with a status of 400 or more. */
+  readonly errors: number;
+}
+
+/** One time bucket of `GET /admin/v1/stats`. */
+export interface StatsBucketJson extends StatsTotalsJson {
+  /** The bucket's first instant (ISO 8601, UTC); it lasts one `bucket`. */
+  readonly start: string;
+}
+
+/**
+ * Latency of one model, provider or deployment in `GET /admin/v1/stats`. Percentiles are over the
+ * requests answered (status below 400); time to first token over those streamed. Null: none.
+ */
+export interface LatencyGroupJson {
+  readonly group: string | null;
+  readonly requests: number;
+  readonly errors: number;
+  readonly latency_p50_ms: number | null;
+  readonly latency_p95_ms: number | null;
+  readonly ttft_p50_ms: number | null;
+  readonly ttft_p95_ms: number | null;
+}
+
+/** `GET /admin/v1/stats`. */
+export interface StatsJson {
+  readonly from: string;
+  readonly to: string;
+  readonly bucket: StatsBucket;
+  /** Every bucket of the range, oldest first, empty ones included. */
+  readonly series: readonly StatsBucketJson[];
+  readonly totals: StatsTotalsJson;
+  readonly latency: {
+    /** The ledger rows read for the percentiles: the newest of the range, at most 10,000. */
+    readonly sampled_requests: number;
+    /** Whether those were all the rows of the range. */
+    readonly complete: boolean;
+    readonly by_model: readonly LatencyGroupJson[];
+    readonly by_provider: readonly LatencyGroupJson[];
+    readonly by_deployment: readonly LatencyGroupJson[];
+  };
+}
+
+/** The time buckets `GET /admin/v1/stats` sums into. */
+export type StatsBucket = 'minute' | 'hour' | 'day';
+
+/** A rate limit's bucket as it stands: whole units left, ms until it is full again. */
+export interface RateStateJson {
+  readonly limit: number;
+  readonly remaining: number;
+  readonly resets_in_ms: number;
+}
+
+/** A budget as it stands this period (USD or tokens, as its name says). */
+export interface BudgetStateJson {
+  readonly period: BudgetPeriod;
+  readonly limit: number;
+  /** Settled spend this period. */
+  readonly spent: number;
+  /** Held by requests in flight. */
+  readonly reserved: number;
+  readonly remaining: number;
+  /** ISO 8601; null for a total budget. */
+  readonly resets_at: string | null;
+}
+
+/** One key's or team's limits against their counters, in `GET /admin/v1/limits`; null: unset. */
+export interface LimitStateJson {
+  readonly scope: 'key' | 'team';
+  readonly id: string;
+  readonly rpm: RateStateJson | null;
+  readonly tpm: RateStateJson | null;
+  readonly concurrent: { readonly limit: number; readonly active: number } | null;
+  readonly budget_usd: BudgetStateJson | null;
+  readonly budget_tokens: BudgetStateJson | null;
+}
+
+/** A deployment in `GET /admin/v1/providers`, as this process sees it. */
+export interface DeploymentJson {
+  /** `provider/model`. */
+  readonly id: string;
+  readonly model: string;
+  readonly public_models: readonly string[];
+  readonly weight: number;
+  readonly max_concurrent: number | null;
+  /** `healthy`, `cooling` (skipped after failures) or `probing` (one request tries it again). */
+  readonly state: DeploymentState;
+  readonly in_flight: number;
+  readonly at_capacity: boolean;
+  readonly consecutive_failures: number;
+  /** When a cooling deployment may be tried again; null while healthy. */
+  readonly cooling_until: string | null;
+}
+
+/** A provider in `GET /admin/v1/providers`: its routed deployments (none when it is only pinned). */
+export interface ProviderJson {
+  readonly id: string;
+  readonly deployments: readonly DeploymentJson[];
+}
+
+/** A deployment snapshot as JSON. */
+export function deploymentJson(deployment: DeploymentSnapshot): DeploymentJson {
+  return {
+    id: deployment.key,
+    model: deployment.model,
+    public_models: deployment.publicModels,
+    weight: deployment.weight,
+    max_concurrent: deployment.maxConcurrent ?? null,
+    state: deployment.state,
+    in_flight: deployment.inFlight,
+    at_capacity:
+      deployment.maxConcurrent !== undefined && deployment.inFlight >= deployment.maxConcurrent,
+    consecutive_failures: deployment.consecutiveFailures,
+    cooling_until: deployment.coolingUntil === undefined ? null : isoTime(deployment.coolingUntil),
   };
 }

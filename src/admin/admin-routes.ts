@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { ConsoleSessions } from '../console/console-sessions.js';
 import { ERROR_CODES } from '../errors/error-codes.js';
 import { NotFoundError, StoreUnavailableError } from '../errors/gateway-error.js';
+import type { DeploymentSnapshot } from '../routing/deployment-pool.js';
 import type { TenancyStore } from '../store/tenancy-store.js';
 import type { KeyDirectory } from '../tenancy/key-directory.js';
 import { generateKeySecret, hashKeySecret, keyPrefixOf } from '../tenancy/key-secret.js';
+import type { LimitCounters } from '../tenancy/limit-counters.js';
 import { adminAuth } from './admin-auth.js';
 import {
   invalidParameter,
@@ -18,15 +21,21 @@ import {
 } from './admin-input.js';
 import {
   type CreatedKeyJson,
+  deploymentJson,
   type KeyJson,
   keyJson,
+  type LimitStateJson,
+  type ProviderJson,
   type RequestJson,
   requestJson,
+  type StatsJson,
   type TeamJson,
   teamJson,
   type UsageGroupJson,
   usageGroupJson,
 } from './admin-json.js';
+import { ledgerStats, parseStatsQuery } from './ledger-stats.js';
+import { limitStates } from './limit-states.js';
 
 export interface AdminRoutesOptions {
   /** The only credential the admin API takes (`Authorization: Bearer`). */
@@ -35,6 +44,13 @@ export interface AdminRoutesOptions {
   /** Told of every change, so this instance applies a revocation or a new limit at once. */
   readonly directory: Pick<KeyDirectory, 'reload'>;
   readonly now: () => number;
+  /** The console's sessions, taken as credentials beside the key; absent, the key alone. */
+  readonly sessions?: ConsoleSessions | undefined;
+  /** The counters admission uses, read (never taken) by `GET /admin/v1/limits`. */
+  readonly counters: Pick<LimitCounters, 'peek'>;
+  /** The configured providers' ids, and the routed deployments as they stand now. */
+  readonly providerIds: readonly string[];
+  readonly deployments: () => readonly DeploymentSnapshot[];
 }
 
 interface ById {
@@ -69,7 +85,10 @@ export async function adminRoutes(
   options: AdminRoutesOptions,
 ): Promise<void> {
   const { store, directory, now } = options;
-  app.addHook('onRequest', adminAuth(options.adminApiKey));
+  app.addHook(
+    'onRequest',
+    adminAuth({ adminApiKey: options.adminApiKey, sessions: options.sessions }),
+  );
 
   /** A `team_id` given in a body must name a team that exists (null detaches a key). */
   const checkTeamId = async (teamId: string | null | undefined): Promise<void> => {
@@ -180,4 +199,27 @@ export async function adminRoutes(
       return { data: page.rows.map(requestJson), has_more: page.hasMore };
     },
   );
+
+  app.get('/admin/v1/stats', async (request): Promise<StatsJson> => {
+    const query = parseStatsQuery(request.query, now());
+    return stored(() => ledgerStats(store, query));
+  });
+
+  app.get('/admin/v1/limits', async (request): Promise<{ data: LimitStateJson[] }> => {
+    const filter = parseKeyListQuery(request.query);
+    const data = await stored(() => limitStates(store, options.counters, filter, now()));
+    return { data };
+  });
+
+  app.get('/admin/v1/providers', async (): Promise<{ data: ProviderJson[] }> => {
+    const deployments = options.deployments();
+    return {
+      data: options.providerIds.map((id) => ({
+        id,
+        deployments: deployments
+          .filter((deployment) => deployment.provider === id)
+          .map(deploymentJson),
+      })),
+    };
+  });
 }

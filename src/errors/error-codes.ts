@@ -125,6 +125,12 @@ export const ERROR_CODES = {
     type: 'permission_error',
     when: "The model is not on the virtual key's or its team's allowlist.",
   },
+  CSRF_TOKEN_INVALID: {
+    code: 'csrf_token_invalid',
+    status: 403,
+    type: 'permission_error',
+    when: "A console request that changes something has the session cookie but not the session's `x-csrf-token`.",
+  },
   ROUTE_NOT_FOUND: {
     code: 'route_not_found',
     status: 404,

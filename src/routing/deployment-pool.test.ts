@@ -343,3 +343,44 @@ describe('max_concurrent', () => {
     for (let index = 0; index < 1_000; index += 1) expect(pool.acquire(a)).toBe(true);
   });
 });
+
+describe('snapshot', () => {
+  it('lists each deployment once with the models that share it, its slots and its breaker', () => {
+    const shared = deployment('s', 1, 1);
+    const { pool, advance } = setup([
+      model('m', [deployment('a', 2), shared]),
+      model('n', [shared]),
+    ]);
+    const s = candidate(pool, 'n', 'p/s');
+    expect(pool.acquire(s)).toBe(true);
+    const a = candidate(pool, 'm', 'p/a');
+    advance(10);
+    fail(pool, a, 3);
+    expect(pool.snapshot()).toEqual([
+      {
+        key: 'p/a',
+        provider: 'p',
+        model: 'a',
+        publicModels: ['m'],
+        weight: 2,
+        maxConcurrent: undefined,
+        state: 'cooling',
+        inFlight: 0,
+        consecutiveFailures: 3,
+        coolingUntil: 1_010,
+      },
+      {
+        key: 'p/s',
+        provider: 'p',
+        model: 's',
+        publicModels: ['m', 'n'],
+        weight: 1,
+        maxConcurrent: 1,
+        state: 'healthy',
+        inFlight: 1,
+        consecutiveFailures: 0,
+        coolingUntil: undefined,
+      },
+    ]);
+  });
+});

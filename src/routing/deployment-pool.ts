@@ -15,6 +15,23 @@ export interface Candidate {
  */
 export type DeploymentState = 'healthy' | 'cooling' | 'probing';
 
+/** A deployment as the admin API shows it: its config and its live state in this process. */
+export interface DeploymentSnapshot {
+  /** `provider/model`. */
+  readonly key: string;
+  readonly provider: string;
+  readonly model: string;
+  /** Every public model that lists it, in config order. */
+  readonly publicModels: readonly string[];
+  readonly weight: number;
+  readonly maxConcurrent: number | undefined;
+  readonly state: DeploymentState;
+  readonly inFlight: number;
+  readonly consecutiveFailures: number;
+  /** When a cooling deployment may be probed again (epoch ms); undefined while healthy. */
+  readonly coolingUntil: number | undefined;
+}
+
 export interface DeploymentPoolOptions {
   readonly models: readonly ModelConfig[];
   readonly cooldown: CooldownPolicy;
@@ -64,6 +81,8 @@ export interface DeploymentPool {
   recordFailure(candidate: Candidate): void;
   /** For tests and metrics. */
   state(candidate: Candidate): DeploymentState;
+  /** Every configured deployment, once, in config order, as it stands now. */
+  snapshot(): readonly DeploymentSnapshot[];
 }
 
 interface Probe {
@@ -242,6 +261,27 @@ export function createDeploymentPool(options: DeploymentPoolOptions): Deployment
     },
 
     state: (candidate) => stateOf(healthOf(candidate.key)),
+
+    snapshot: () =>
+      [...byKey].map(([key, { deployment }]) => {
+        const entry = healthOf(key);
+        return {
+          key,
+          provider: deployment.provider,
+          model: deployment.model,
+          publicModels: models
+            .filter((model) =>
+              model.deployments.some((listed) => `${listed.provider}/${listed.model}` === key),
+            )
+            .map((model) => model.name),
+          weight: deployment.weight,
+          maxConcurrent: deployment.maxConcurrent,
+          state: stateOf(entry),
+          inFlight: entry.inFlight,
+          consecutiveFailures: entry.failures,
+          coolingUntil: entry.openedAt === undefined ? undefined : entry.openedAt + cooldownMs,
+        };
+      }),
   };
 }
 
