@@ -260,9 +260,21 @@ export function parseUsageQuery(query: unknown): UsageQuery {
   };
 }
 
-/** `GET /admin/v1/requests`: `limit` 1–1000 (default 50); `before` is passed on as given. */
+/**
+ * `GET /admin/v1/requests`: `limit` 1–1000 (default 50); `from` (ISO 8601) the oldest time;
+ * `before` is passed on as given.
+ */
 export function parseRequestQuery(query: unknown): RequestQuery {
-  const values = readQuery(query, ['key_id', 'team_id', 'model', 'status', 'limit', 'before']);
+  const values = readQuery(query, [
+    'key_id',
+    'team_id',
+    'model',
+    'status',
+    'from',
+    'limit',
+    'before',
+  ]);
+  const from = readQueryTime(values, 'from');
   const limit = readQueryInteger(values, 'limit', 1, MAX_PAGE_LIMIT) ?? DEFAULT_PAGE_LIMIT;
   // HTTP statuses only: the column is a 32-bit integer, which a larger number would overflow.
   const status = readQueryInteger(values, 'status', 100, 599);
@@ -273,6 +285,7 @@ export function parseRequestQuery(query: unknown): RequestQuery {
     ...filters(values),
     ...(model === undefined ? {} : { model }),
     ...(status === undefined ? {} : { status }),
+    ...(from === undefined ? {} : { from }),
     ...(before === undefined ? {} : { before }),
   };
 }

@@ -114,6 +114,7 @@ export async function requestPage(
         ledgerFilters(where, query).concat(
           query.model === undefined ? [] : [where('model', '=', query.model)],
           query.status === undefined ? [] : [where('status', '=', query.status)],
+          query.from === undefined ? [] : [where('created_at', '>=', query.from)],
           position === undefined ? [] : [after(where, position)],
         ),
       ),

@@ -518,6 +518,17 @@ function describeTenancyStore(
       expect(await ledger.requests({ limit: 7 })).toMatchObject({ hasMore: false });
     });
 
+    it('leaves out rows older than `from`, and pages within the rest', async () => {
+      expect(await ledger.requests({ limit: 10, from: T0 + DAY })).toEqual({
+        rows: byId(6, 5, 4, 3),
+        hasMore: false,
+      });
+      expect(await ledger.requests({ limit: 2, from: T0 + DAY, before: 'row-5' })).toEqual({
+        rows: byId(4, 3),
+        hasMore: false,
+      });
+    });
+
     it('pages from a request id (a repeated one: after its oldest row)', async () => {
       expect(await ledger.requests({ limit: 2, before: 'req-5' })).toEqual({
         rows: byId(4, 3),

@@ -101,6 +101,8 @@ export interface RequestQuery {
   readonly teamId?: string;
   readonly model?: string;
   readonly status?: number;
+  /** Rows created at or after this time (epoch ms). */
+  readonly from?: number;
   readonly limit: number;
   readonly before?: string;
 }

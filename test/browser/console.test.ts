@@ -209,6 +209,13 @@ describe.skipIf(!chromiumAvailable())('the console in Chromium', () => {
       await expect.poll(() => rows.count()).toBe(1);
       await page.getByRole('button', { name: 'Clear' }).click();
       await expect.poll(() => rows.count()).toBe(4);
+      // A "From" in the future leaves nothing, and says what to do.
+      await page.getByLabel('From').fill('2099-01-01T00:00');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await expect.poll(() => rows.count()).toBe(0);
+      await expect.poll(() => page.getByText('No request matches these filters.').count()).toBe(1);
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await expect.poll(() => rows.count()).toBe(4);
       // The oldest row is the first request made.
       await page.getByRole('button', { name: 'Details' }).last().click();
       const details = page.locator('dl.details');

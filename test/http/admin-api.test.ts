@@ -483,6 +483,7 @@ for (const backend of storeBackends()) {
         ['/admin/v1/requests?limit=ten', 'limit'],
         ['/admin/v1/requests?status=abc', 'status'],
         ['/admin/v1/requests?status=1000', 'status'],
+        ['/admin/v1/requests?from=last-week', 'from'],
         ['/admin/v1/requests?page=2', 'page'],
         ['/admin/v1/keys?team=x', 'team'],
       ])('query %s → %s', async (url, param) => {

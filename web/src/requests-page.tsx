@@ -10,11 +10,19 @@ interface Filters {
   readonly team_id: string;
   readonly model: string;
   readonly status: string;
-  /** A `datetime-local` value: the log starts just before it. */
+  /** `datetime-local` values: the oldest time shown, and the log starts just before `until`. */
+  readonly since: string;
   readonly until: string;
 }
 
-const NO_FILTERS: Filters = { key_id: '', team_id: '', model: '', status: '', until: '' };
+const NO_FILTERS: Filters = {
+  key_id: '',
+  team_id: '',
+  model: '',
+  status: '',
+  since: '',
+  until: '',
+};
 const PAGE_ROWS = 50;
 
 /** The request ledger, newest first, filtered and paged; a row opens its details. */
@@ -35,6 +43,7 @@ export function RequestsPage() {
         team_id: filters.team_id,
         model: filters.model.trim(),
         status: filters.status.trim(),
+        from: filters.since === '' ? undefined : new Date(filters.since).toISOString(),
         limit: PAGE_ROWS,
         before:
           before ?? (filters.until === '' ? undefined : new Date(filters.until).toISOString()),
@@ -110,6 +119,15 @@ export function RequestsPage() {
             value={draft.status}
             onInput={set('status')}
             placeholder="e.g. 429"
+          />
+        </div>
+        <div class="field">
+          <label for="filter-since">From</label>
+          <input
+            id="filter-since"
+            type="datetime-local"
+            value={draft.since}
+            onInput={set('since')}
           />
         </div>
         <div class="field">
