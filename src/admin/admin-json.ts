@@ -84,6 +84,10 @@ export interface RequestJson {
   readonly latency_ms: number;
   readonly ttft_ms: number | null;
   readonly error_code: string | null;
+  /** Upstream attempts made (retries and fallbacks included); null when none was. */
+  readonly attempts: number | null;
+  /** The deployments that failed, and how: `a/x (upstream_timeout ×2), b/y (upstream_error)`. */
+  readonly tried: string | null;
 }
 
 function isoTime(time: number): string;
@@ -164,6 +168,8 @@ export function requestJson(row: LedgerRow): RequestJson {
     latency_ms: row.latencyMs,
     ttft_ms: row.ttftMs,
     error_code: row.errorCode,
+    attempts: row.attempts ?? null,
+    tried: row.tried ?? null,
   };
 }
 

@@ -54,6 +54,8 @@ export class GatewayError extends Error {
   readonly upstreamFailure: UpstreamFailure | undefined;
   readonly upstreamStatus: number | undefined;
   readonly final: boolean;
+  /** The deployments a routed request tried and how each failed, for the ledger (`AttemptLog`). */
+  tried: string | undefined;
 
   constructor(message: string, options: GatewayErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

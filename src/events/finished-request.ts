@@ -26,6 +26,8 @@ export interface FinishedRequest {
   /** `provider/model` that served it, and after how many attempts. */
   readonly deployment: string | undefined;
   readonly attempts: number | undefined;
+  /** The deployments that failed, and how (`a/x (upstream_timeout), b/y (…)`). */
+  readonly tried: string | undefined;
   readonly usage: Usage | undefined;
   readonly errorCode: string | undefined;
   readonly streamed: boolean;

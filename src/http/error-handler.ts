@@ -109,6 +109,7 @@ function fromFastifyError(error: FastifyError, bodyLimit: number): GatewayError 
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: GatewayError): void {
   request.gateway.errorCode = error.code;
+  if (error.tried !== undefined && error.tried !== '') request.gateway.tried = error.tried;
   if (error.status >= 500) {
     request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
   }

@@ -14,6 +14,8 @@ export interface AttemptLog {
    * a one-item list would only repeat it.
    */
   summary(): string;
+  /** Every failed attempt as `a/x (upstream_unreachable ×2), b/y (…)`; '' when none failed. */
+  failures(): string;
   /**
    * Appends {@link summary} to `error`'s message and returns it. Status, type, code, retry-after
    * and cause stay the error's own, so the client and the log see the last failure as it was.
@@ -26,14 +28,16 @@ export function createAttemptLog(): AttemptLog {
   const byDeployment = new Map<string, Map<string, number>>();
   let failures = 0;
 
-  const summary = (): string => {
-    if (failures < 2) return '';
-    const parts = [...byDeployment].map(([deployment, outcomes]) => {
-      const codes = [...outcomes].map(([code, count]) => (count > 1 ? `${code} ×${count}` : code));
-      return `${shorten(deployment)} (${codes.join(', ')})`;
-    });
-    return `Tried: ${parts.join(', ')}.`;
-  };
+  const listed = (): string =>
+    [...byDeployment]
+      .map(([deployment, outcomes]) => {
+        const codes = [...outcomes].map(([code, count]) =>
+          count > 1 ? `${code} ×${count}` : code,
+        );
+        return `${shorten(deployment)} (${codes.join(', ')})`;
+      })
+      .join(', ');
+  const summary = (): string => (failures < 2 ? '' : `Tried: ${listed()}.`);
 
   return {
     record(deployment, code) {
@@ -46,7 +50,9 @@ export function createAttemptLog(): AttemptLog {
       outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
     },
     summary,
+    failures: listed,
     annotate(error) {
+      error.tried = listed();
       const text = summary();
       // The error is the last attempt's own, made for this request alone: amending its message
       // keeps its class and cause, which a copy would lose.

@@ -23,6 +23,8 @@ export interface Served<Value> {
   readonly deployment: string;
   /** Attempts made, this one included (retries and fallbacks add to it). */
   readonly attempts: number;
+  /** The failed attempts before this one (`a/x (upstream_timeout)`), if any. */
+  readonly tried: string | undefined;
   /** Call when the response is over (frees the deployment's concurrency slot). */
   readonly done: () => void;
 }
@@ -130,7 +132,14 @@ export function createModelRouter(options: ModelRouterOptions): ModelRouter {
             },
             'upstream attempt',
           );
-          return { value, provider: target.provider.id, deployment, attempts, done: release };
+          return {
+            value,
+            provider: target.provider.id,
+            deployment,
+            attempts,
+            tried: tried?.failures(),
+            done: release,
+          };
         } catch (thrown) {
           release();
           const error = asGatewayError(thrown);

@@ -65,6 +65,9 @@ export interface UsageLedgerTable {
   latency_ms: number;
   ttft_ms: number | null;
   error_code: string | null;
+  /** Since migration 0002. */
+  attempts: number | null;
+  tried: string | null;
 }
 
 /** The database as the store's queries see it. */

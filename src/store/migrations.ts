@@ -54,7 +54,10 @@ export async function migrateTenancyStore(
 /** The migrations, by name; the names sort in the order they apply. */
 function tenancyMigrations(dialect: StoreDialect): MigrationProvider {
   return {
-    getMigrations: async () => ({ '0001_initial': initial(dialect) }),
+    getMigrations: async () => ({
+      '0001_initial': initial(dialect),
+      '0002_ledger_attempts': ledgerAttempts(dialect),
+    }),
   };
 }
 
@@ -175,4 +178,15 @@ function addLimitColumns<Table extends string, Columns extends string>(
     .addColumn('budget_usd', 'double precision')
     .addColumn('budget_tokens', 'bigint')
     .addColumn('budget_period', text);
+}
+
+/** The ledger says how many upstream attempts a request took and which deployments failed. */
+function ledgerAttempts(dialect: StoreDialect): Migration {
+  const text = dialect === 'postgres' ? sql`text collate "C"` : sql`text`;
+  return {
+    async up(database: Kysely<unknown>) {
+      await database.schema.alterTable('usage_ledger').addColumn('attempts', 'integer').execute();
+      await database.schema.alterTable('usage_ledger').addColumn('tried', text).execute();
+    },
+  };
 }

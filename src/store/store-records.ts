@@ -117,6 +117,8 @@ export function ledgerColumns(row: LedgerRow): UsageLedgerTable {
     latency_ms: row.latencyMs,
     ttft_ms: row.ttftMs,
     error_code: row.errorCode,
+    attempts: row.attempts ?? null,
+    tried: row.tried ?? null,
   };
 }
 
@@ -141,5 +143,7 @@ export function ledgerRow(row: Selectable<UsageLedgerTable>): LedgerRow {
     latencyMs: row.latency_ms,
     ttftMs: row.ttft_ms,
     errorCode: row.error_code,
+    attempts: row.attempts,
+    tried: row.tried,
   };
 }

@@ -68,6 +68,8 @@ function ledgerRow(fields: Partial<LedgerRow> & Pick<LedgerRow, 'id' | 'createdA
     latencyMs: 10,
     ttftMs: null,
     errorCode: null,
+    attempts: null,
+    tried: null,
     ...fields,
   };
 }
@@ -636,7 +638,10 @@ function describeTenancyStore(
     try {
       const log = recordingLogger();
       const first = await openTenancyStore(own.url, { logger: log });
-      expect(log.infos).toEqual([{ migration: '0001_initial', dialect }]);
+      expect(log.infos).toEqual([
+        { migration: '0001_initial', dialect },
+        { migration: '0002_ledger_attempts', dialect },
+      ]);
       const team = await first.createTeam({ name: 'Persistent', budgetUsd: 1.5 }, NOW);
       const key = await first.createKey(newKey({ teamId: team.id }), NOW);
       await first.appendLedger([ledgerRow({ id: 'kept', createdAt: NOW, keyId: key.id })]);
@@ -646,7 +651,7 @@ function describeTenancyStore(
 
       const reopened = await openTenancyStore(own.url, { logger: log });
       try {
-        expect(log.infos).toHaveLength(1);
+        expect(log.infos).toHaveLength(2);
         expect(await reopened.getTeam(team.id)).toEqual(team);
         expect(await reopened.findKeyByHash(key.keyHash)).toEqual({ key, team });
         expect((await reopened.requests({ limit: 10 })).rows.map((row) => row.id)).toEqual([

@@ -71,6 +71,10 @@ export interface LedgerRow {
   readonly latencyMs: number;
   readonly ttftMs: number | null;
   readonly errorCode: string | null;
+  /** Upstream attempts made (retries and fallbacks included); null when none was made. */
+  readonly attempts?: number | null;
+  /** The deployments that failed, and how: `a/x (upstream_timeout ×2), b/y (upstream_error)`. */
+  readonly tried?: string | null;
 }
 
 /** `model` groups by the model the client asked for; `day` by UTC date (`YYYY-MM-DD`). */

@@ -132,5 +132,7 @@ function ledgerRow(
     latencyMs: Math.round(finished.durationMs),
     ttftMs: finished.ttftMs === undefined ? null : Math.round(finished.ttftMs),
     errorCode: finished.errorCode ?? null,
+    attempts: finished.attempts ?? null,
+    tried: finished.tried ?? null,
   };
 }

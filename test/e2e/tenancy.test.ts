@@ -399,6 +399,31 @@ describe.each(BACKENDS)('tenancy on $name', (backend) => {
     },
   );
 
+  it.skipIf(backend.skip)('records the attempts and the deployments that failed', async () => {
+    const { secret, record } = await createTestKey(gateway, {});
+    const client = gateway.client(secret, { prefix: 'cerebras' });
+    const unavailable = { status: 503, body: { error: { message: 'busy', type: 'overloaded' } } };
+    upstream.enqueue(unavailable);
+    await client.chat.completions.create(ask);
+    upstream.enqueue(unavailable, unavailable);
+    await expect(client.chat.completions.create(ask)).rejects.toMatchObject({ status: 503 });
+    const rows = await eventually(async () => {
+      const page = await gateway.running.store.requests({ keyId: record.id, limit: 5 });
+      return page.rows.length === 2 ? page.rows : undefined;
+    });
+    expect(rows[1]).toMatchObject({
+      status: 200,
+      attempts: 2,
+      deployment: 'cerebras/llama3.2',
+      tried: 'cerebras/llama3.2 (upstream_unavailable)',
+    });
+    expect(rows[0]).toMatchObject({
+      status: 503,
+      deployment: null,
+      tried: 'cerebras/llama3.2 (upstream_unavailable ×2)',
+    });
+  });
+
   it.skipIf(backend.skip)(
     'admits and bills the Messages and Responses APIs like chat',
     async () => {

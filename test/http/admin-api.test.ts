@@ -553,6 +553,8 @@ for (const backend of storeBackends()) {
               'latency_ms',
               'ttft_ms',
               'error_code',
+              'attempts',
+              'tried',
             ].sort(),
           );
           expect(row).toMatchObject({
@@ -564,6 +566,8 @@ for (const backend of storeBackends()) {
             input_tokens: 3,
             output_tokens: 2,
             error_code: null,
+            attempts: 1,
+            tried: null,
           });
           expect(row.cost_usd).toBeCloseTo(0.007, 12);
           expect(row.created_at).toMatch(ISO);

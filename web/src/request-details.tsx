@@ -20,7 +20,12 @@ export function RequestDetails({
     ['Model asked', row.model ?? '—'],
     ['Model served', row.served_model ?? '—'],
     ['Provider', row.provider ?? '—'],
-    ['Deployment', row.deployment ?? '—'],
+    ['Deployment served', row.deployment ?? '—'],
+    [
+      'Deployments tried',
+      row.tried ?? (row.deployment === null ? '—' : 'only the one that served'),
+    ],
+    ['Attempts', row.attempts === null ? '—' : String(row.attempts)],
     ['Streamed', row.stream ? 'yes' : 'no'],
     ['Status', String(row.status)],
     ['Error code', row.error_code ?? '—'],

@@ -30,6 +30,8 @@ export interface RequestContext {
   /** `provider/model` that served the request, and how many attempts that took. */
   deployment?: string;
   attempts?: number;
+  /** Deployments that failed before the one that served, or all of them when none did. */
+  tried?: string;
   /** The client asked for a stream. */
   streamed?: boolean;
   /** Milliseconds from arrival to a stream's first chunk. */
@@ -115,6 +117,7 @@ function finishedRequest(request: FastifyRequest, status: number): FinishedReque
     model: gateway.model,
     deployment: gateway.deployment,
     attempts: gateway.attempts,
+    tried: gateway.tried,
     usage: gateway.usage,
     errorCode: gateway.errorCode,
     streamed: gateway.streamed === true,

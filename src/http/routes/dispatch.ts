@@ -51,6 +51,7 @@ const DEPLOYMENT_HEADER = 'x-aigw-deployment';
 export function noteServed(request: FastifyRequest, reply: FastifyReply, served: Served<unknown>) {
   request.gateway.deployment = served.deployment;
   request.gateway.attempts = served.attempts;
+  if (served.tried !== undefined && served.tried !== '') request.gateway.tried = served.tried;
   reply.header(DEPLOYMENT_HEADER, toHeaderValue(served.deployment));
 }
 
