@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTemporaryDatabase, postgresUrlOrSkip } from '../../test/helpers/real-services.js';
@@ -83,6 +84,26 @@ function recordingLogger() {
     info: (object: object) => infos.push(object),
     warn: (object: object) => warnings.push(object),
   };
+}
+
+/** Runs SQL on a test database over a connection of its own (to stage an older schema). */
+async function runSql(dialect: StoreDialect, url: string, statements: readonly string[]) {
+  if (dialect === 'sqlite') {
+    const database = new Sqlite(url.slice('sqlite:'.length));
+    try {
+      for (const statement of statements) database.exec(statement);
+    } finally {
+      database.close();
+    }
+    return;
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const statement of statements) await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 function describeTenancyStore(
@@ -631,6 +652,40 @@ function describeTenancyStore(
     );
     const groups = await store.usage({ groupBy: 'model', from, to: from + 1 });
     expect(groups.map((group) => group.group)).toEqual(['Beta', 'alpha', 'beta']);
+  });
+
+  it('brings a database made before a migration up to date, keeping its rows', async () => {
+    const own = await createDatabase();
+    try {
+      const first = await openTenancyStore(own.url);
+      await first.appendLedger([ledgerRow({ id: 'old', createdAt: NOW, keyId: 'kOld' })]);
+      await first.close();
+      // As the first release left it: no attempts or tried, 0002 not applied.
+      await runSql(dialect, own.url, [
+        'alter table usage_ledger drop column attempts',
+        'alter table usage_ledger drop column tried',
+        "delete from kysely_migration where name = '0002_ledger_attempts'",
+      ]);
+      const log = recordingLogger();
+      const upgraded = await openTenancyStore(own.url, { logger: log });
+      try {
+        expect(log.infos).toEqual([{ migration: '0002_ledger_attempts', dialect }]);
+        expect((await upgraded.requests({ limit: 5 })).rows).toEqual([
+          ledgerRow({ id: 'old', createdAt: NOW, keyId: 'kOld' }),
+        ]);
+        await upgraded.appendLedger([
+          ledgerRow({ id: 'new', createdAt: NOW + 1, attempts: 2, tried: 'a/m (upstream_error)' }),
+        ]);
+        expect((await upgraded.requests({ limit: 1 })).rows[0]).toMatchObject({
+          attempts: 2,
+          tried: 'a/m (upstream_error)',
+        });
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      await own.remove();
+    }
   });
 
   it('keeps its data when closed and opened again (migrations run once)', async () => {
