@@ -1,56 +1,11 @@
 /**
- * The real PostgreSQL and Redis the tenancy suites run against: where they are
- * (`DATABASE_URL_TEST`, `REDIS_URL_TEST`, else the machine's defaults), whether they answer, and a
- * database or key prefix of its own for each suite, so suites never see each other's rows.
+ * The real PostgreSQL and Redis the tenancy suites run against: whether they answered at the start
+ * of the run (`service-probes.ts`), and a database or key prefix of its own for each suite, so
+ * suites never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { inject } from 'vitest';
-
-export const POSTGRES_URL_TEST =
-  process.env.DATABASE_URL_TEST ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const REDIS_URL_TEST = process.env.REDIS_URL_TEST ?? 'redis://127.0.0.1:6379';
-
-export interface Probe {
-  readonly url: string;
-  /** Why it did not answer; undefined when it did. */
-  readonly error?: string;
-}
-
-/** Connects once, runs `select 1`, and hangs up (bounded to 2 s). */
-export async function probePostgres(url = POSTGRES_URL_TEST): Promise<Probe> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return { url };
-  } catch (error) {
-    return { url, error: String(error) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-/** Connects once, PINGs, and hangs up (bounded to 2 s, no reconnecting). */
-export async function probeRedis(url = REDIS_URL_TEST): Promise<Probe> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-    return { url };
-  } catch (error) {
-    return { url, error: String(error) };
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** The PostgreSQL URL when the server answered at the start of the run, else null (skip). */
 export function postgresUrlOrSkip(): string | null {
