@@ -4,9 +4,9 @@
  * trip there).
  */
 import fc from 'fast-check';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrlOrSkip, uniqueName } from '../../test/helpers/real-services.js';
+import { redisUrlOrSkip, useRedis } from '../../test/helpers/real-services.js';
 import type { LimitCounters } from './limit-counters.js';
 import { createMemoryLimitCounters } from './memory-limit-counters.js';
 import { createRedisLimitCounters } from './redis-limit-counters.js';
@@ -139,21 +139,10 @@ describeProperties(
 const redisUrl = redisUrlOrSkip();
 
 describe.skipIf(redisUrl === null)('redis limit counters', () => {
-  const prefix = `${uniqueName('aigw')}:`;
-  let redis: Redis;
-  beforeAll(() => {
-    redis = new Redis(redisUrl ?? '');
-  });
-  afterAll(async () => {
-    // The suite's keys, by SCAN (the server may be shared), then the connection.
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.quit();
-  });
-
-  describeProperties('properties', () => createRedisLimitCounters({ redis, prefix }), 40);
+  const { prefix, connections } = useRedis(redisUrl ?? '');
+  describeProperties(
+    'properties',
+    () => createRedisLimitCounters({ redis: connections[0] as Redis, prefix }),
+    40,
+  );
 });

@@ -4,9 +4,9 @@
  * one file past ~300 lines on purpose: a second copy of any case is how two implementations of
  * one semantics drift apart.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrlOrSkip, uniqueName } from '../../test/helpers/real-services.js';
+import { redisUrlOrSkip, useRedis } from '../../test/helpers/real-services.js';
 import type { LimitCheck, LimitCounters, LimitProbe } from './limit-counters.js';
 import { createMemoryLimitCounters } from './memory-limit-counters.js';
 import { createRedisLimitCounters } from './redis-limit-counters.js';
@@ -435,17 +435,7 @@ describeLimitCounters('memory limit counters', () => {
 const redisUrl = redisUrlOrSkip();
 
 describe.skipIf(redisUrl === null)('redis limit counters', () => {
-  const prefix = `${uniqueName('aigw')}:`;
-  const connections: Redis[] = [];
-
-  beforeAll(() => {
-    connections.push(new Redis(redisUrl ?? ''), new Redis(redisUrl ?? ''));
-  });
-  afterAll(async () => {
-    const [first] = connections;
-    if (first !== undefined) await deleteByPrefix(first, prefix);
-    await Promise.all(connections.map((connection) => connection.quit()));
-  });
+  const { prefix, connections } = useRedis(redisUrl ?? '', 2);
 
   describeLimitCounters('two instances on one Redis', () => {
     const [first, second] = connections as [Redis, Redis];
@@ -455,13 +445,3 @@ describe.skipIf(redisUrl === null)('redis limit counters', () => {
     };
   });
 });
-
-/** Deletes a suite's keys (SCAN, not KEYS: the server may be shared). */
-async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}

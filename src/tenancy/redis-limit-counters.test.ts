@@ -1,26 +1,17 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisUrlOrSkip, uniqueName } from '../../test/helpers/real-services.js';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { redisUrlOrSkip, useRedis } from '../../test/helpers/real-services.js';
 import { createRedisLimitCounters } from './redis-limit-counters.js';
 
 const T0 = 1_800_000_000_000;
 const redisUrl = redisUrlOrSkip();
 
 describe.skipIf(redisUrl === null)('redis limit counters: what Redis holds', () => {
-  const prefix = `${uniqueName('aigw')}:`;
+  const { prefix, connections } = useRedis(redisUrl ?? '');
+  // Made by useRedis before the first test.
   let redis: Redis;
   beforeAll(() => {
-    redis = new Redis(redisUrl ?? '');
-  });
-  afterAll(async () => {
-    // The suite's keys, by SCAN (the server may be shared), then the connection.
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.quit();
+    redis = connections[0] as Redis;
   });
 
   it('keeps every counter under the prefix, each set to expire once it no longer matters', async () => {

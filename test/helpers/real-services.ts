@@ -4,8 +4,9 @@
  * suites never see each other's rows.
  */
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 
 /** The PostgreSQL URL when the server answered at the start of the run, else null (skip). */
 export function postgresUrlOrSkip(): string | null {
@@ -51,4 +52,33 @@ export async function createTemporaryDatabase(
       }
     },
   };
+}
+
+/**
+ * `count` connections to the test Redis for one describe block, and a key prefix of its own:
+ * opened before its tests; after them its keys are deleted (SCAN, not KEYS: the server may be
+ * shared) and the connections closed. Call inside the describe.
+ */
+export function useRedis(
+  url: string,
+  count = 1,
+): { readonly prefix: string; readonly connections: readonly Redis[] } {
+  const prefix = `${uniqueName('aigw')}:`;
+  const connections: Redis[] = [];
+  beforeAll(() => {
+    for (let index = 0; index < count; index++) connections.push(new Redis(url));
+  });
+  afterAll(async () => {
+    const [first] = connections;
+    if (first !== undefined) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await first.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+        if (keys.length > 0) await first.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+    }
+    await Promise.all(connections.map((connection) => connection.quit()));
+  });
+  return { prefix, connections };
 }
