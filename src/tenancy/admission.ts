@@ -41,9 +41,8 @@ export interface RateLimitView {
 /** An admitted request: what to settle when it ends. */
 export interface AdmissionTicket {
   readonly checks: readonly LimitCheck[];
-  /** The prompt's estimate, and it with the output allowed. */
+  /** The prompt's estimate (what a stream cut short is billed for). */
   readonly inputTokens: number;
-  readonly estimateTokens: number;
   readonly rates: RateLimitView;
 }
 
@@ -121,7 +120,7 @@ export async function admit(
   if (!result.ok) return { ok: false, error: refusal(checks, result, scopes), rates };
   return {
     ok: true,
-    ticket: { checks, inputTokens: request.inputTokens, estimateTokens, rates },
+    ticket: { checks, inputTokens: request.inputTokens, rates },
   };
 }
 

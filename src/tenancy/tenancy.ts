@@ -57,23 +57,23 @@ export function createTenancy(options: TenancyOptions): Tenancy {
     recorder(finished) {
       const tenant = finished.principal?.tenant;
       if (tenant === undefined && !finished.billable) return;
-      const { inputTokens, outputTokens } = tokensOf(finished);
-      const tokens = safeCount(inputTokens) + safeCount(outputTokens);
+      const used = tokensOf(finished);
+      const inputTokens = safeCount(used.inputTokens);
+      const outputTokens = safeCount(used.outputTokens);
+      const tokens = inputTokens + outputTokens;
       const price =
         finished.deployment === undefined ? undefined : prices.priceOf(finished.deployment);
       if (price === undefined && tokens > 0 && finished.deployment !== undefined) {
         options.onUnpriced?.(finished.deployment);
       }
-      const cost = costNano(price, safeCount(inputTokens), safeCount(outputTokens));
+      const cost = costNano(price, inputTokens, outputTokens);
       if (finished.ticket !== undefined) {
         counters.settle(settlements(finished.ticket, tokens, cost), now()).catch((error) => {
           logger.error({ err: error }, 'cannot settle a request with the limit counters');
         });
       }
       const id = `${finished.startedAt.toString(36)}${processName}${(rows++).toString(36)}`;
-      ledger.append(
-        ledgerRow(id, finished, tenant, safeCount(inputTokens), safeCount(outputTokens), cost),
-      );
+      ledger.append(ledgerRow(id, finished, tenant, inputTokens, outputTokens, cost));
     },
   };
 }

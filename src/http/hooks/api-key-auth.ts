@@ -80,6 +80,7 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
   };
 
   const { directory } = options;
+  const now = options.now ?? Date.now;
 
   const authenticateStatic = (
     request: FastifyRequest,
@@ -94,7 +95,6 @@ export function apiKeyAuth(options: ApiKeyAuthOptions) {
     request.gateway.principal = principal;
     done();
   };
-  const now = options.now ?? Date.now;
 
   /** A virtual key found: its principal, or the 401 of a revoked or expired key. */
   const admitTenant = (request: FastifyRequest, tenant: Tenant): GatewayError | undefined => {
