@@ -20,8 +20,10 @@
  * OpenAI Responses APIs; compare with `cerebras`), `vkey` (a gateway with tenancy on, SQLite,
  * counters in memory, and a virtual key with request, token and USD limits that never bind) and
  * `vkey-redis` (the same with the counters in Redis at REDIS_URL_BENCH, default
- * redis://127.0.0.1:6379); compare both with `vkey-static`, a static key on the `vkey` gateway
- * (its requests go in the ledger too, so the difference is the virtual key's own cost).
+ * redis://127.0.0.1:6379); compare `vkey` with `vkey-static`, a static key on the `vkey` gateway
+ * (its requests go in the ledger too, so the difference is the virtual key's own cost), and
+ * `vkey-redis` with `vkey-redis-static`, the same on the Redis gateway: two gateway processes
+ * differ by more than that at concurrency 1, so each key is compared within its own process.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -175,9 +177,13 @@ const virtualKey =
   targets.includes('vkey') || targets.includes('vkey-static')
     ? await startTenancyGateway('vkey')
     : undefined;
-const virtualKeyRedis = targets.includes('vkey-redis')
-  ? await startTenancyGateway('vkey-redis', process.env.REDIS_URL_BENCH ?? 'redis://127.0.0.1:6379')
-  : undefined;
+const virtualKeyRedis =
+  targets.includes('vkey-redis') || targets.includes('vkey-redis-static')
+    ? await startTenancyGateway(
+        'vkey-redis',
+        process.env.REDIS_URL_BENCH ?? 'redis://127.0.0.1:6379',
+      )
+    : undefined;
 const pids: Record<string, number> = {
   direct: upstream.pid ?? 0,
   bare: bare?.pid ?? 0,
@@ -191,6 +197,7 @@ const pids: Record<string, number> = {
   vkey: virtualKey?.pid ?? 0,
   'vkey-static': virtualKey?.pid ?? 0,
   'vkey-redis': virtualKeyRedis?.pid ?? 0,
+  'vkey-redis-static': virtualKeyRedis?.pid ?? 0,
 };
 
 const urls: Record<string, string> = {
@@ -206,6 +213,7 @@ const urls: Record<string, string> = {
   vkey: `${virtualKey?.url ?? ''}/cerebras/v1/chat/completions`,
   'vkey-static': `${virtualKey?.url ?? ''}/cerebras/v1/chat/completions`,
   'vkey-redis': `${virtualKeyRedis?.url ?? ''}/cerebras/v1/chat/completions`,
+  'vkey-redis-static': `${virtualKeyRedis?.url ?? ''}/cerebras/v1/chat/completions`,
 };
 const SYSTEM = 'You are a helpful assistant.';
 const PROMPT = 'Say hello in twenty tokens, please.';
@@ -296,22 +304,44 @@ async function measure(
   };
 }
 
-/** p50 of sequential request times in ms (concurrency 1, keep-alive), after 50 warm-up calls. */
-async function sequentialP50(target: string, mode: string): Promise<number> {
-  const { origin, pathname } = new URL(urls[target] ?? '');
-  const client = new Client(origin);
-  const body = bodyFor(mode, target);
-  const headers = headersFor(target);
-  const times: number[] = [];
-  for (let index = 0; index < sequential + 50; index++) {
-    const start = performance.now();
-    const response = await client.request({ method: 'POST', path: pathname, headers, body });
-    await response.body.text();
-    if (index >= 50) times.push(performance.now() - start);
+/**
+ * p50 of sequential request times in ms (concurrency 1, keep-alive) for each target, after 50
+ * warm-up calls each. The targets take turns in blocks of 20 requests, so a drift of the machine's
+ * speed during the run (common on shared vCPUs) weighs on every target alike instead of on
+ * whichever ran last.
+ */
+async function sequentialP50s(
+  names: readonly string[],
+  mode: string,
+): Promise<Map<string, number>> {
+  const runners = names.map((target) => {
+    const { origin, pathname } = new URL(urls[target] ?? '');
+    const client = new Client(origin);
+    const body = bodyFor(mode, target);
+    const headers = headersFor(target);
+    const times: number[] = [];
+    async function run(count: number, keep: boolean): Promise<void> {
+      for (let index = 0; index < count; index++) {
+        const start = performance.now();
+        const response = await client.request({ method: 'POST', path: pathname, headers, body });
+        await response.body.text();
+        if (keep) times.push(performance.now() - start);
+      }
+    }
+    return { target, client, times, run };
+  });
+  for (const runner of runners) await runner.run(50, false);
+  const block = 20;
+  for (let done = 0; done < sequential; done += block) {
+    for (const runner of runners) await runner.run(Math.min(block, sequential - done), true);
   }
-  await client.close();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)] ?? Number.NaN;
+  const p50s = new Map<string, number>();
+  for (const { target, client, times } of runners) {
+    await client.close();
+    times.sort((a, b) => a - b);
+    p50s.set(target, times[Math.floor(times.length / 2)] ?? Number.NaN);
+  }
+  return p50s;
 }
 
 const points: Point[] = [];
@@ -345,9 +375,10 @@ for (const point of points) {
 lines.push(...roundsSummary(points));
 lines.push('', '| target | mode | sequential p50 ms | added vs direct ms |', '|---|---|---:|---:|');
 for (const mode of modes) {
-  const direct = await sequentialP50('direct', mode);
+  const p50s = await sequentialP50s(['direct', ...targets.filter((t) => t !== 'direct')], mode);
+  const direct = p50s.get('direct') ?? Number.NaN;
   for (const target of targets) {
-    const p50 = target === 'direct' ? direct : await sequentialP50(target, mode);
+    const p50 = p50s.get(target) ?? Number.NaN;
     lines.push(
       `| ${target} | ${mode} | ${fixed(p50, 3)} | ${target === 'direct' ? '—' : fixed(p50 - direct, 3)} |`,
     );

@@ -6,6 +6,7 @@ import type { ProviderLogger } from '../providers/provider.js';
 import { deploymentsOf } from '../routing/deployments-of.js';
 import { openTenancyStore, type TenancyStore } from '../store/tenancy-store.js';
 import { createKeyDirectory } from './key-directory.js';
+import { createLeasedLimitCounters } from './leased-limit-counters.js';
 import { createLedgerWriter, type LedgerWriter } from './ledger-writer.js';
 import type { LimitCounters } from './limit-counters.js';
 import { createMemoryLimitCounters } from './memory-limit-counters.js';
@@ -61,7 +62,13 @@ export async function startTenancy(
       });
       redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
       await redis.connect();
-      counters = createRedisLimitCounters({ redis, prefix: 'aigw:limits:' });
+      // Leases spare most requests the round trip to Redis (see leased-limit-counters.ts).
+      counters = createLeasedLimitCounters({
+        shared: createRedisLimitCounters({ redis, prefix: 'aigw:limits:' }),
+        now,
+        onError: (error) =>
+          logger.warn({ err: error }, 'cannot hand limit leases back to Redis; will retry'),
+      });
     }
   } catch (error) {
     redis?.disconnect();
