@@ -1,10 +1,11 @@
 /**
  * Tenancy as an operator runs it: the real entry point with `WORKERS=2`, one SQLite file and one
  * Redis, keys made through the admin API. Both workers hold one limit exactly, a revocation made
- * through one reaches the other, SIGTERM writes every ledger row, and without Redis several
- * workers refuse to start.
+ * through one reaches the other, SIGTERM writes every ledger row and hands every limit lease back
+ * to Redis, and without Redis several workers refuse to start.
  */
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { openTenancyStore } from '../../src/store/tenancy-store.js';
 import {
@@ -97,6 +98,76 @@ describe('main process with tenancy', () => {
         const page = await store.requests({ keyId: id, limit: 1_000 });
         expect(page.rows).toHaveLength(60);
       } finally {
+        await store.close();
+      }
+    },
+    40_000,
+  );
+
+  it.skipIf(redisUrl === null)(
+    'serves a busy key from leases on two workers, and hands every lease back on SIGTERM',
+    async () => {
+      const port = await unusedPort();
+      const gateway = spawnGateway(
+        { ...env(port, 'leases.db'), WORKERS: '2', REDIS_URL: redisUrl ?? '' },
+        fixture.cwd,
+      );
+      await workersListening(gateway, 2);
+      const url = `http://127.0.0.1:${port}`;
+      const created = await fetch(`${url}/admin/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        // Far from every limit: both workers lease.
+        body: JSON.stringify({
+          name: 'leases',
+          rpm_limit: 100_000,
+          budget_tokens: 100_000_000,
+          budget_period: 'total',
+        }),
+      });
+      expect(created.status).toBe(201);
+      const { id, key } = (await created.json()) as { id: string; key: string };
+      const call = () =>
+        fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${key}`,
+            'content-type': 'application/json',
+            connection: 'close',
+          },
+          body: JSON.stringify({
+            model: 'llama3.2',
+            max_tokens: 50,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        }).then(async (response) => {
+          await response.text();
+          return response.status;
+        });
+      for (let wave = 0; wave < 10; wave++) {
+        const statuses = await Promise.all(Array.from({ length: 10 }, call));
+        expect(statuses.every((status) => status === 200)).toBe(true);
+      }
+      gateway.child.kill('SIGTERM');
+      expect(await within(gateway.exited, 15_000, 'exit after SIGTERM')).toBe(0);
+
+      const store = await openTenancyStore(`sqlite:${join(fixture.cwd, 'leases.db')}`);
+      const redis = new Redis(redisUrl ?? '');
+      try {
+        const { rows } = await store.requests({ keyId: id, limit: 1_000 });
+        expect(rows).toHaveLength(100);
+        const tokens = rows.reduce((sum, row) => sum + row.inputTokens + row.outputTokens, 0);
+        expect(tokens).toBeGreaterThan(0);
+        // Nothing held any more, and every token the ledger billed is spent in Redis: no lease or
+        // reservation was lost between the workers and Redis.
+        const budgetKey = `aigw:limits:k:${id}:tokens:total`;
+        expect(await redis.hgetall(budgetKey)).toEqual({
+          spent: String(tokens),
+          reserved: '0',
+        });
+        await redis.del(budgetKey, `aigw:limits:k:${id}:rpm`);
+      } finally {
+        redis.disconnect();
         await store.close();
       }
     },
