@@ -102,6 +102,17 @@ describe('leased limit counters', () => {
     expect(state?.remaining).toBe(1_000 - 46);
   });
 
+  it('takes one lease for parallel requests that find none, not one each', async () => {
+    const memory = createMemoryLimitCounters();
+    const { counters: shared, calls } = counted(memory);
+    const counters = open(shared);
+    await counters.admit([rpm('p', 1_000)], clock);
+    await Promise.all(Array.from({ length: 10 }, () => counters.admit([rpm('p', 1_000)], clock)));
+    const costs = calls.asked.slice(1).map((checks) => (checks[0] as BucketCheck).cost);
+    expect(costs.filter((cost) => cost > 1)).toEqual([9]);
+    await counters.close();
+  });
+
   it('never leases near the limit: 50 parallel requests on two instances, exactly 10 pass', async () => {
     const memory = createMemoryLimitCounters();
     const { counters: shared, calls } = counted(memory);
@@ -427,8 +438,9 @@ describe.skipIf(redisUrl === null)('leased limit counters over Redis, two instan
     const [state] = await reader.peek([{ kind: 'budget', key: 'spend', limit, seed: 0 }], now);
     expect(state).toMatchObject({ spent: actual, reserved: 0 });
     expect(admitted * 60).toBe(actual);
-    // Leases served most admissions without a round trip to Redis.
-    expect(calls.admit).toBeLessThan(asked / 2);
+    // Leases served a good share of admissions without a round trip to Redis, even in bursts of
+    // 10 per instance (one lease at a time per counter: the rest of a burst asks one by one).
+    expect(calls.admit).toBeLessThan(asked * 0.75);
     expect(actual).toBeLessThanOrEqual(limit);
     // Near the end leases stop and requests are admitted one by one until the budget is spent;
     // what is left unspent is what fits no request and what leases held when the waves ended.

@@ -52,8 +52,6 @@ interface Lease {
   pool: number;
   /** Budgets: what requests settled into this lease really spent, not yet told to the counter. */
   spent: number;
-  /** A refill is on its way from the shared counter. */
-  refilling: boolean;
 }
 
 /** A shared counter's state as the last admission that went to it saw it. */
@@ -73,6 +71,9 @@ interface Seen {
  *   limit, every admission goes to the shared counter, exactly as without leases;
  * - an admission is served locally only when every one of its checks has a lease that covers it
  *   (concurrency slots are never leased: a request with one always goes to the shared counter);
+ * - one lease of a counter is asked for at a time, by an admission or, once a lease is half
+ *   spent, by a background refill: an instance holds 8 to 12 requests' worth at most, plus the
+ *   refunds of its requests in flight;
  * - a lease serves admissions for `maxAgeMs` after it was taken and is then handed back (what
  *   is left of it, and the budget spend settled into it), so a bucket's tokens are used at most
  *   `maxAgeMs` after the shared counter gave them out, and a changed limit holds within that time.
@@ -92,6 +93,11 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
   let handingBack: Promise<void> | undefined;
   /** Refills on their way, awaited by close so that none lands in a lease after it went back. */
   const refills = new Set<Promise<void>>();
+  /**
+   * Counters a lease is being asked for (with an admission or as a refill): one at a time each,
+   * so that parallel requests finding a lease empty do not each take one.
+   */
+  const asking = new Set<string>();
 
   function handBack(key: string, lease: Lease): void {
     leases.delete(key);
@@ -162,10 +168,10 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
       const lease = held[index] as Lease;
       const cost = costOf(check);
       lease.pool -= cost;
-      if (!lease.refilling && lease.pool < (Math.max(cost, 1) * LEASE_REQUESTS) / 2) low = true;
+      if (lease.pool < (Math.max(cost, 1) * LEASE_REQUESTS) / 2) low = true;
       return report(check as BucketCheck | BudgetCheck, lease, seen.get(check.key)?.outcome);
     });
-    if (low) refill(checks, held, time);
+    if (low) refill(checks, time);
     return { ok: true, outcomes };
   }
 
@@ -174,22 +180,32 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
    * steady stream of requests rarely waits for the shared counter. All of them or none, like an
    * admission; nothing happens when one no longer has room for a lease.
    */
-  function refill(checks: readonly LimitCheck[], held: readonly Lease[], time: number): void {
+  function refill(checks: readonly LimitCheck[], time: number): void {
     const sizes = leaseSizes(checks);
     if (sizes === undefined || sizes.includes(0)) return;
-    for (const lease of held) lease.refilling = true;
     const asked = checks.map((check, index) => withCost(check, sizes[index] ?? 0));
-    const done = shared
-      .admit(asked, time)
+    const done = askingFor(checks, sizes, () => shared.admit(asked, time))
       .then((result) => {
         remember(checks, result, sizes, time);
       })
       .catch(onError)
-      .finally(() => {
-        for (const lease of held) lease.refilling = false;
-        refills.delete(done);
-      });
+      .finally(() => refills.delete(done));
     refills.add(done);
+  }
+
+  /** Runs `call` with the counters of `checks` that ask for a lease (`sizes`) marked as asking. */
+  async function askingFor<T>(
+    checks: readonly LimitCheck[],
+    sizes: readonly number[],
+    call: () => Promise<T>,
+  ): Promise<T> {
+    const keys = checks.filter((_, index) => (sizes[index] ?? 0) > 0).map((check) => check.key);
+    for (const key of keys) asking.add(key);
+    try {
+      return await call();
+    } finally {
+      for (const key of keys) asking.delete(key);
+    }
   }
 
   /**
@@ -206,7 +222,7 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
       const size = Math.max(costOf(check), 1) * LEASE_REQUESTS;
       const last = seen.get(check.key)?.outcome;
       sizes.push(0);
-      if (last === undefined || last.limit !== check.limit) continue;
+      if (last === undefined || last.limit !== check.limit || asking.has(check.key)) continue;
       if (last.remaining < size * HEADROOM_LEASES) continue;
       sizes[sizes.length - 1] = size;
       any = true;
@@ -242,7 +258,6 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
           takenAt: time,
           pool: 0,
           spent: 0,
-          refilling: false,
         };
         leases.set(check.key, lease);
       }
@@ -262,7 +277,7 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
         const asked = checks.map((check, index) =>
           withCost(check, costOf(check) + (sizes[index] ?? 0)),
         );
-        const leased = await shared.admit(asked, time);
+        const leased = await askingFor(checks, sizes, () => shared.admit(asked, time));
         if (leased.ok) return remember(checks, leased, sizes, time);
         // The lease may be what did not fit: the request alone is asked for again.
       }
