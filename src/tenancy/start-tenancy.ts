@@ -67,7 +67,10 @@ export async function startTenancy(
         shared: createRedisLimitCounters({ redis, prefix: 'aigw:limits:' }),
         now,
         onError: (error) =>
-          logger.warn({ err: error }, 'cannot hand limit leases back to Redis; will retry'),
+          logger.warn(
+            { err: error },
+            'limit leases: a background call to Redis failed (a hand-back is retried)',
+          ),
       });
     }
   } catch (error) {
