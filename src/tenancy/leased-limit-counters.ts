@@ -142,7 +142,7 @@ export function createLeasedLimitCounters(options: LeasedLimitCountersOptions): 
   const timer = setInterval(() => void flush(false), Math.max(1, Math.floor(maxAgeMs / 2)));
   timer.unref();
 
-  /** The lease of `check` if it may serve it now, with the cost it would take from the pool. */
+  /** The lease of `check` if it may serve it now: fresh, taken under the same limit, enough left. */
   function usableLease(check: LimitCheck, time: number): Lease | undefined {
     if (check.kind === 'concurrency') return undefined;
     const lease = leases.get(check.key);
